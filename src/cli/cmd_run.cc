@@ -1,0 +1,76 @@
+// g4 run: generate text from a prompt, streamed to stdout.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "runtime/generate.h"
+
+namespace g4::cli {
+
+int cmd_run(int argc, char** argv) {
+  auto opts = model_options();
+  opts.insert(opts.end(), {
+      {"prompt", "p", "TEXT", "prompt text (BOS is added; special tokens in the text are parsed)", ""},
+      {"ids", "", "LIST", "prompt as comma-separated token ids instead of text", ""},
+      {"no-bos", "", "", "do not add BOS before the prompt text", ""},
+      {"n-predict", "n", "N", "tokens to generate", "128"},
+      {"ctx-size", "c", "N", "context size in tokens", "4096"},
+      {"chunk", "", "N", "prefill chunk size in tokens", "512"},
+      {"temp", "", "T", "temperature (0: greedy)", "1.0"},
+      {"top-k", "", "K", "keep the K most likely tokens (0: off)", "64"},
+      {"top-p", "", "P", "keep the smallest set with probability mass P (1: off)", "0.95"},
+      {"min-p", "", "M", "drop tokens below M times the top probability (0: off)", "0"},
+      {"seed", "s", "S", "random seed", "0"},
+      {"ignore-eos", "", "", "keep generating past stop tokens", ""},
+  });
+  Args args("run", "Generate text from a prompt and stream it to stdout.", opts);
+  if (Status s = args.parse(argc, argv); !s) return fail(s.error());
+  if (args.help_requested()) return print_usage(args);
+
+  auto threads = args.integer("threads", 0, 1024);
+  auto n = args.integer("n-predict", 0, 1 << 24);
+  auto ctx = args.integer("ctx-size", 1, 1 << 30);
+  auto chunk = args.integer("chunk", 1, 1 << 16);
+  auto temp = args.number("temp", 0, 100);
+  auto top_k = args.integer("top-k", 0, 1 << 30);
+  auto top_p = args.number("top-p", 0, 1);
+  auto min_p = args.number("min-p", 0, 1);
+  auto seed = args.integer("seed", 0, 2147483647);
+  for (const Error* e : {first_error(threads, n, ctx, chunk), first_error(temp, top_p, min_p), first_error(top_k, seed)})
+    if (e) return fail(*e);
+
+  auto loaded = load_model(args.str("model"), *threads);
+  if (!loaded) return fail(loaded.error());
+  Loaded& m = loaded.value();
+  auto prompt = prompt_ids(args, m);
+  if (!prompt) return fail(prompt.error());
+  auto cache = m.model->new_cache(*ctx, *chunk);
+  if (!cache) return fail(cache.error());
+
+  GenerateOptions opt;
+  opt.max_new_tokens = *n;
+  opt.chunk = *chunk;
+  opt.sampling = {float(*temp), *top_k, float(*top_p), float(*min_p), uint64_t(*seed)};
+  if (!args.has("ignore-eos")) opt.stop_ids = m.model->config().eos_ids;
+
+  std::unique_ptr<StreamDecoder> dec;
+  if (m.tokenizer) dec = std::make_unique<StreamDecoder>(*m.tokenizer);
+  bool first = true;
+  auto out = generate(*m.model, **cache, *prompt, opt, [&](int32_t id) {
+    if (std::find(opt.stop_ids.begin(), opt.stop_ids.end(), id) != opt.stop_ids.end()) return true;
+    if (dec) {
+      std::fputs(dec->push(id).c_str(), stdout);
+    } else {
+      std::printf(first ? "%d" : " %d", id);
+      first = false;
+    }
+    std::fflush(stdout);
+    return true;
+  });
+  if (dec) std::fputs(dec->flush().c_str(), stdout);
+  std::fputc('\n', stdout);
+  if (!out) return fail(out.error());
+  return 0;
+}
+
+}  // namespace g4::cli

@@ -1,0 +1,58 @@
+#include "cli/common.h"
+
+#include <cstdlib>
+#include <sstream>
+
+namespace g4::cli {
+
+std::vector<Option> model_options() {
+  return {
+      {"model", "m", "PATH", "model: an HF folder (config.json + safetensors) or a .gguf file", ""},
+      {"threads", "t", "N", "worker threads (0: one per core)", "0"},
+  };
+}
+
+Result<Loaded> load_model(const std::string& path, int threads) {
+  if (path.empty()) return make_error("no model given (-m PATH)");
+  Loaded l;
+  l.backend = make_cpu_backend(threads);
+  G4_ASSIGN_OR_RETURN(ModelFiles files, open_model_files(path));
+  if (!files.tokenizer_json.empty()) {
+    G4_ASSIGN_OR_RETURN(l.tokenizer, Tokenizer::from_hf_json(files.tokenizer_json));
+  } else if (files.gguf && files.gguf->get("tokenizer.ggml.tokens")) {
+    G4_ASSIGN_OR_RETURN(l.tokenizer, Tokenizer::from_gguf(*files.gguf));
+  }
+  if (l.tokenizer && l.tokenizer->vocab_size() > files.config.vocab_size)
+    return make_error("%s: the tokenizer has %d tokens but the model's vocabulary is %d", path.c_str(),
+                      l.tokenizer->vocab_size(), files.config.vocab_size);
+  G4_ASSIGN_OR_RETURN(l.model, Gemma4Model::create(std::move(files), *l.backend));
+  return l;
+}
+
+Result<std::vector<int32_t>> prompt_ids(const Args& args, const Loaded& m) {
+  std::vector<int32_t> ids;
+  if (args.has("ids")) {
+    std::stringstream ss(args.str("ids"));
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+      char* end = nullptr;
+      long v = std::strtol(item.c_str(), &end, 10);
+      if (item.empty() || *end || v < 0 || v >= m.model->config().vocab_size)
+        return make_error("--ids: '%s' is not a token id of this model (0..%d)", item.c_str(),
+                          m.model->config().vocab_size - 1);
+      ids.push_back(int32_t(v));
+    }
+    if (ids.empty()) return make_error("--ids: no token ids given");
+    return ids;
+  }
+  if (!args.has("prompt")) return make_error("no prompt given (-p TEXT or --ids LIST)");
+  if (!m.tokenizer)
+    return make_error("this model ships no tokenizer (no tokenizer.json / GGUF vocabulary); pass token ids with --ids");
+  if (!args.has("no-bos")) ids.push_back(m.model->config().bos_id);
+  auto t = m.tokenizer->encode(args.str("prompt"), /*parse_special=*/true);
+  ids.insert(ids.end(), t.begin(), t.end());
+  if (ids.empty()) return make_error("the prompt is empty");
+  return ids;
+}
+
+}  // namespace g4::cli

@@ -1,0 +1,29 @@
+// What the commands share: loading a model with its backend and tokenizer, and reading a prompt.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/args.h"
+#include "kernels/backend.h"
+#include "model/gemma4.h"
+#include "text/tokenizer.h"
+
+namespace g4::cli {
+
+struct Loaded {
+  std::unique_ptr<Backend> backend;
+  std::unique_ptr<Gemma4Model> model;
+  std::unique_ptr<Tokenizer> tokenizer;  // null when the model ships none
+};
+
+Result<Loaded> load_model(const std::string& path, int threads);
+
+// Options every model command takes.
+std::vector<Option> model_options();
+
+// The prompt as ids: --ids "2,17,300" as given, or -p TEXT tokenized with BOS first (unless --no-bos).
+Result<std::vector<int32_t>> prompt_ids(const Args& args, const Loaded& m);
+
+}  // namespace g4::cli

@@ -1,0 +1,197 @@
+// The CPU backend: f32 activations in host memory, weights used in place from the memory map.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "kernels/backend.h"
+#include "kernels/cpu/dot.h"
+#include "util/thread_pool.h"
+
+namespace g4 {
+
+namespace {
+
+class HostBuffer : public Buffer {
+ public:
+  explicit HostBuffer(size_t n) : data_(n) {}
+  float* f32() override { return data_.data(); }
+  size_t bytes() const override { return data_.size() * sizeof(float); }
+
+ private:
+  std::vector<float> data_;
+};
+
+size_t row_bytes(const Weight& w) { return size_t(w.cols) * dtype_size(w.dtype); }
+
+class CpuBackend : public Backend {
+ public:
+  explicit CpuBackend(int threads) : pool_(threads) {}
+  std::string name() const override {
+    return std::string("cpu (") + (cpu::have_avx2() ? "avx2" : "scalar") + ", " + std::to_string(pool_.size()) +
+           " threads)";
+  }
+
+  std::unique_ptr<Buffer> alloc(size_t n) override { return std::make_unique<HostBuffer>(n); }
+
+  Weight weight(const TensorInfo& t) override {
+    Weight w;
+    w.dtype = t.dtype;
+    w.rows = t.shape.size() >= 2 ? t.shape[0] : 1;
+    w.cols = t.shape.empty() ? 1 : t.shape.back();
+    w.data = t.data;
+    return w;
+  }
+
+  std::unique_ptr<Buffer> to_f32(const TensorInfo& t) override {
+    auto b = std::make_unique<HostBuffer>(size_t(t.numel()));
+    cpu::to_f32(t.dtype, t.data, b->f32(), size_t(t.numel()));
+    return b;
+  }
+  void upload(float* dst, const float* src, size_t n) override { std::memcpy(dst, src, n * 4); }
+  void download(float* dst, const float* src, size_t n) override { std::memcpy(dst, src, n * 4); }
+  void copy(float* dst, const float* src, size_t n) override { std::memmove(dst, src, n * 4); }
+
+  void embed(const Weight& E, const int32_t* ids, int n, float scale, float* out) override {
+    const auto* base = static_cast<const uint8_t*>(E.data);
+    for (int i = 0; i < n; ++i) {
+      float* o = out + size_t(i) * size_t(E.cols);
+      cpu::to_f32(E.dtype, base + size_t(ids[i]) * row_bytes(E), o, size_t(E.cols));
+      for (int64_t j = 0; j < E.cols; ++j) o[j] *= scale;
+    }
+  }
+
+  void matmul(const Weight& W, const float* x, int n, float* y) override {
+    const size_t K = size_t(W.cols), M = size_t(W.rows), rb = row_bytes(W);
+    const auto* base = static_cast<const uint8_t*>(W.data);
+    // Rows split across threads; each row converted once and reused for every token.
+    const int64_t grain = std::max<int64_t>(1, 16384 / int64_t(std::max<size_t>(K, 1)));
+    pool_.parallel_for(int64_t(M), grain, [&](int64_t r0, int64_t r1) {
+      std::vector<float> row(W.dtype == DType::F32 ? 0 : K);
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* w;
+        if (W.dtype == DType::F32) {
+          w = reinterpret_cast<const float*>(base + size_t(r) * rb);
+        } else {
+          cpu::to_f32(W.dtype, base + size_t(r) * rb, row.data(), K);
+          w = row.data();
+        }
+        for (int t = 0; t < n; ++t) y[size_t(t) * M + size_t(r)] = cpu::dot(w, x + size_t(t) * K, K);
+      }
+    });
+  }
+
+  void rms_norm(const float* x, const float* w, int rows, int dim, float eps, float* y) override {
+    pool_.parallel_for(rows, std::max(1, 8192 / std::max(dim, 1)), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* xr = x + size_t(r) * size_t(dim);
+        float* yr = y + size_t(r) * size_t(dim);
+        float ss = cpu::dot(xr, xr, size_t(dim));
+        float inv = std::pow(ss / float(dim) + eps, -0.5f);
+        if (w) for (int i = 0; i < dim; ++i) yr[i] = (xr[i] * inv) * w[i];
+        else for (int i = 0; i < dim; ++i) yr[i] = xr[i] * inv;
+      }
+    });
+  }
+
+  void rope(float* x, int n_tokens, int n_heads, int head_dim, const int32_t* pos, const float* inv_freq) override {
+    const int half = head_dim / 2;
+    pool_.parallel_for(n_tokens, 4, [&](int64_t t0, int64_t t1) {
+      std::vector<float> c(static_cast<size_t>(half)), s(static_cast<size_t>(half));
+      for (int64_t t = t0; t < t1; ++t) {
+        for (int i = 0; i < half; ++i) {
+          float a = float(pos[t]) * inv_freq[i];
+          c[size_t(i)] = std::cos(a);
+          s[size_t(i)] = std::sin(a);
+        }
+        for (int h = 0; h < n_heads; ++h) {
+          float* v = x + (size_t(t) * size_t(n_heads) + size_t(h)) * size_t(head_dim);
+          for (int i = 0; i < half; ++i) {
+            float x1 = v[i], x2 = v[i + half];
+            v[i] = x1 * c[size_t(i)] - x2 * s[size_t(i)];
+            v[i + half] = x2 * c[size_t(i)] + x1 * s[size_t(i)];
+          }
+        }
+      }
+    });
+  }
+
+  void kv_write(const KvView& kv, int width, int pos0, int n, const float* k, const float* v) override {
+    for (int i = 0; i < n; ++i) {
+      int p = pos0 + i;
+      size_t slot = size_t(kv.ring ? p % kv.capacity : p);
+      std::memcpy(kv.k + slot * size_t(width), k + size_t(i) * size_t(width), size_t(width) * 4);
+      std::memcpy(kv.v + slot * size_t(width), v + size_t(i) * size_t(width), size_t(width) * 4);
+    }
+  }
+
+  void attention(const AttnShape& s, const AttnSegment& seg, const float* q, int q_stride, float* out,
+                 int out_stride) override {
+    const int hd = s.head_dim, group = s.n_heads / s.n_kv_heads, kvw = s.n_kv_heads * hd;
+    const int64_t work = int64_t(seg.n_tokens) * s.n_heads;
+    pool_.parallel_for(work, 1, [&](int64_t w0, int64_t w1) {
+      std::vector<float> scores;
+      std::vector<float> acc(static_cast<size_t>(hd));
+      for (int64_t w = w0; w < w1; ++w) {
+        const int t = int(w / s.n_heads), h = int(w % s.n_heads), kvh = h / group;
+        const int p = seg.pos0 + t;
+        const int lo = s.window > 0 ? std::max(0, p - s.window + 1) : 0;
+        const float* qr = q + size_t(seg.row0 + t) * size_t(q_stride) + size_t(h) * size_t(hd);
+        scores.resize(size_t(p - lo + 1));
+        float mx = -INFINITY;
+        for (int j = lo; j <= p; ++j) {
+          size_t slot = size_t(seg.kv.ring ? j % seg.kv.capacity : j);
+          float sc = cpu::dot(qr, seg.kv.k + slot * size_t(kvw) + size_t(kvh) * size_t(hd), size_t(hd)) * s.scale;
+          scores[size_t(j - lo)] = sc;
+          mx = std::max(mx, sc);
+        }
+        float sum = 0;
+        for (auto& sc : scores) {
+          sc = std::exp(sc - mx);
+          sum += sc;
+        }
+        std::fill(acc.begin(), acc.end(), 0.0f);
+        for (int j = lo; j <= p; ++j) {
+          size_t slot = size_t(seg.kv.ring ? j % seg.kv.capacity : j);
+          const float* vr = seg.kv.v + slot * size_t(kvw) + size_t(kvh) * size_t(hd);
+          const float pj = scores[size_t(j - lo)];
+          for (int i = 0; i < hd; ++i) acc[size_t(i)] += pj * vr[i];
+        }
+        float* o = out + size_t(seg.row0 + t) * size_t(out_stride) + size_t(h) * size_t(hd);
+        const float inv = 1.0f / sum;
+        for (int i = 0; i < hd; ++i) o[i] = acc[size_t(i)] * inv;
+      }
+    });
+  }
+
+  void gelu_mul(float* a, const float* b, size_t n) override {
+    pool_.parallel_for(int64_t(n), 4096, [&](int64_t i0, int64_t i1) {
+      const float k = 0.7978845608028654f;  // sqrt(2/pi)
+      for (int64_t i = i0; i < i1; ++i) {
+        float z = a[i];
+        a[i] = 0.5f * z * (1.0f + std::tanh(k * (z + 0.044715f * z * z * z))) * b[i];
+      }
+    });
+  }
+
+  void add(float* x, const float* y, size_t n) override {
+    for (size_t i = 0; i < n; ++i) x[i] += y[i];
+  }
+  void scale(float* x, float s, size_t n) override {
+    for (size_t i = 0; i < n; ++i) x[i] *= s;
+  }
+  void softcap(float* x, float cap, size_t n) override {
+    pool_.parallel_for(int64_t(n), 8192, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) x[i] = cap * std::tanh(x[i] / cap);
+    });
+  }
+
+ private:
+  ThreadPool pool_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(int threads) { return std::make_unique<CpuBackend>(threads); }
+
+}  // namespace g4

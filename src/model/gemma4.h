@@ -1,0 +1,66 @@
+// The Gemma 4 text decoder (spec §2): embedding, decoder layers with sliding and full attention,
+// final norm, tied head and logit softcap. Written against the Backend interface only.
+// One forward call takes a batch of token runs from several sequences, each with its own cache.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "kernels/backend.h"
+#include "model/loader.h"
+#include "runtime/kv_cache.h"
+
+namespace g4 {
+
+class Gemma4Model {
+ public:
+  static Result<std::unique_ptr<Gemma4Model>> create(ModelFiles files, Backend& backend);
+
+  const ModelConfig& config() const { return files_.config; }
+  const ModelFiles& files() const { return files_; }
+  Backend& backend() { return backend_; }
+
+  // One sequence's part of a batch: its next tokens, appended at cache->n_past().
+  struct Run {
+    SequenceCache* cache = nullptr;
+    std::span<const int32_t> tokens;
+    bool all_logits = false;  // logits for every token, or only the last
+  };
+  // Sees the hidden state of every token after the embedding (stage 0), after each layer (1..n_layers)
+  // and after the final norm (n_layers + 1); rows are the batch's tokens in order.
+  using Observer = std::function<void(int stage, const float* hidden, int rows, int dim)>;
+
+  // Runs the batch and appends logits rows to `logits` ([rows, vocab]): for each run in order, all its
+  // tokens or only its last. Caches advance by their token counts. On error no cache changes.
+  Status forward(std::span<const Run> runs, std::vector<float>& logits, const Observer* observer = nullptr);
+
+  // Makes a cache for one sequence of this model.
+  Result<std::unique_ptr<SequenceCache>> new_cache(int max_context, int max_chunk);
+
+  // Bytes of weights (as stored) and of KV cache per position at full context.
+  size_t weight_bytes() const;
+
+ private:
+  struct Layer {
+    Weight q, k, v, o, gate, up, down;
+    bool has_v = false;
+    std::unique_ptr<Buffer> attn_norm, q_norm, k_norm, post_attn_norm, ffn_norm, post_ffn_norm;
+    float layer_scalar = 1.0f;
+  };
+  Gemma4Model(ModelFiles files, Backend& backend) : files_(std::move(files)), backend_(backend) {}
+  void ensure_scratch(int tokens);
+
+  ModelFiles files_;
+  Backend& backend_;
+  Weight embed_, output_;
+  std::unique_ptr<Buffer> final_norm_;
+  std::vector<Layer> layers_;
+  size_t weight_bytes_ = 0;
+
+  int scratch_tokens_ = 0;
+  std::unique_ptr<Buffer> x_, h_, q_, k_, v_, att_, g_, u_;
+};
+
+}  // namespace g4

@@ -1,0 +1,87 @@
+#include "model/weights.h"
+
+namespace g4 {
+
+namespace {
+
+struct Binder {
+  const TensorStore& store;
+  TensorNaming naming;
+
+  Result<const TensorInfo*> get(const std::string& name, std::vector<int64_t> shape, bool optional = false) const {
+    const TensorInfo* t = store.find(name);
+    if (!t) {
+      if (optional) return static_cast<const TensorInfo*>(nullptr);
+      return make_error("missing tensor '%s' (expected shape %s)", name.c_str(), shape_str(shape).c_str());
+    }
+    // A [n] vector may be stored as [1, n] or [n]; matrices must match exactly.
+    std::vector<int64_t> got = t->shape;
+    while (got.size() > shape.size() && got.front() == 1) got.erase(got.begin());
+    if (got != shape)
+      return make_error("%s: tensor '%s' has shape %s, expected %s", t->file.c_str(), name.c_str(),
+                        shape_str(t->shape).c_str(), shape_str(shape).c_str());
+    if (t->dtype != DType::F32 && t->dtype != DType::F16 && t->dtype != DType::BF16)
+      return make_error("%s: tensor '%s' has type %s; weights must be F32, F16 or BF16", t->file.c_str(),
+                        name.c_str(), std::string(dtype_name(t->dtype)).c_str());
+    return t;
+  }
+};
+
+// HF checkpoints may prefix the text model differently depending on the class that saved them.
+std::string hf_prefix(const TensorStore& store) {
+  for (const char* p : {"model.language_model.", "model.", "language_model.model.", ""})
+    if (store.find(std::string(p) + "embed_tokens.weight")) return p;
+  return "model.language_model.";
+}
+
+}  // namespace
+
+Result<ModelWeights> bind_weights(ModelConfig& c, const TensorStore& store, TensorNaming naming) {
+  Binder b{store, naming};
+  ModelWeights w;
+  const int64_t H = c.hidden, V = c.vocab_size;
+  const bool hf = naming == TensorNaming::kHF;
+  const std::string p = hf ? hf_prefix(store) : "";
+
+  G4_ASSIGN_OR_RETURN(w.embed, b.get(hf ? p + "embed_tokens.weight" : "token_embd.weight", {V, H}));
+  G4_ASSIGN_OR_RETURN(w.final_norm, b.get(hf ? p + "norm.weight" : "output_norm.weight", {H}));
+  G4_ASSIGN_OR_RETURN(w.output, b.get(hf ? "lm_head.weight" : "output.weight", {V, H}, /*optional=*/true));
+  if (!w.output) {
+    if (!c.tie_embeddings && hf) return make_error("missing tensor 'lm_head.weight' (tie_word_embeddings is false)");
+    w.output = w.embed;
+  }
+
+  for (int i = 0; i < c.n_layers; ++i) {
+    LayerConfig& l = c.layers[size_t(i)];
+    const int64_t hd = l.head_dim, qw = int64_t(l.n_heads) * hd, kvw = int64_t(l.n_kv_heads) * hd, F = l.ffn_dim;
+    auto name = [&](const char* hf_name, const char* gguf_name) {
+      return hf ? p + "layers." + std::to_string(i) + "." + hf_name : "blk." + std::to_string(i) + "." + gguf_name;
+    };
+    LayerWeights lw;
+    G4_ASSIGN_OR_RETURN(lw.attn_norm, b.get(name("input_layernorm.weight", "attn_norm.weight"), {H}));
+    G4_ASSIGN_OR_RETURN(lw.q, b.get(name("self_attn.q_proj.weight", "attn_q.weight"), {qw, H}));
+    G4_ASSIGN_OR_RETURN(lw.k, b.get(name("self_attn.k_proj.weight", "attn_k.weight"), {kvw, H}));
+    if (!hf) l.k_eq_v = l.kind == AttnKind::kFull && !store.find(name("", "attn_v.weight"));
+    G4_ASSIGN_OR_RETURN(lw.v, b.get(name("self_attn.v_proj.weight", "attn_v.weight"), {kvw, H}, l.k_eq_v));
+    if (l.k_eq_v && lw.v)
+      return make_error("%s: tensor '%s' present but attention_k_eq_v says layer %d has no v_proj",
+                        lw.v->file.c_str(), lw.v->name.c_str(), i);
+    G4_ASSIGN_OR_RETURN(lw.o, b.get(name("self_attn.o_proj.weight", "attn_output.weight"), {H, qw}));
+    G4_ASSIGN_OR_RETURN(lw.q_norm, b.get(name("self_attn.q_norm.weight", "attn_q_norm.weight"), {hd}));
+    G4_ASSIGN_OR_RETURN(lw.k_norm, b.get(name("self_attn.k_norm.weight", "attn_k_norm.weight"), {hd}));
+    G4_ASSIGN_OR_RETURN(lw.post_attn_norm,
+                        b.get(name("post_attention_layernorm.weight", "post_attention_norm.weight"), {H}));
+    G4_ASSIGN_OR_RETURN(lw.ffn_norm, b.get(name("pre_feedforward_layernorm.weight", "ffn_norm.weight"), {H}));
+    G4_ASSIGN_OR_RETURN(lw.gate, b.get(name("mlp.gate_proj.weight", "ffn_gate.weight"), {F, H}));
+    G4_ASSIGN_OR_RETURN(lw.up, b.get(name("mlp.up_proj.weight", "ffn_up.weight"), {F, H}));
+    G4_ASSIGN_OR_RETURN(lw.down, b.get(name("mlp.down_proj.weight", "ffn_down.weight"), {H, F}));
+    G4_ASSIGN_OR_RETURN(lw.post_ffn_norm,
+                        b.get(name("post_feedforward_layernorm.weight", "post_ffw_norm.weight"), {H}));
+    G4_ASSIGN_OR_RETURN(lw.layer_scalar,
+                        b.get(name("layer_scalar", "layer_output_scale.weight"), {1}, !c.has_layer_scalar));
+    w.layers.push_back(lw);
+  }
+  return w;
+}
+
+}  // namespace g4

@@ -1,0 +1,141 @@
+#include "runtime/kv_cache.h"
+
+#include <algorithm>
+
+namespace g4 {
+
+namespace {
+constexpr int kBlock = 256;  // full layers grow in blocks of this many positions
+}
+
+Result<std::unique_ptr<SequenceCache>> SequenceCache::create(const ModelConfig& c, Backend& backend,
+                                                             int max_context, int max_chunk) {
+  if (max_context <= 0) return make_error("context size must be positive (got %d)", max_context);
+  if (max_chunk <= 0) return make_error("chunk size must be positive (got %d)", max_chunk);
+  if (c.max_context > 0 && max_context > c.max_context)
+    return make_error("context %d exceeds the model's maximum of %d positions", max_context, c.max_context);
+  auto s = std::unique_ptr<SequenceCache>(new SequenceCache(backend));
+  s->max_context_ = max_context;
+  s->max_chunk_ = max_chunk;
+  for (const auto& lc : c.layers) {
+    Layer l;
+    l.width = lc.n_kv_heads * lc.head_dim;
+    if (lc.kind == AttnKind::kSliding && lc.window > 0 && lc.window + max_chunk < max_context) {
+      l.ring = true;
+      l.window = lc.window;
+      l.capacity = lc.window + max_chunk;
+      l.k = backend.alloc(size_t(l.capacity) * size_t(l.width));
+      l.v = backend.alloc(size_t(l.capacity) * size_t(l.width));
+    }
+    s->layers_.push_back(std::move(l));
+  }
+  return s;
+}
+
+Status SequenceCache::grow(Layer& l, int positions) {
+  if (positions <= l.capacity) return {};
+  int cap = std::min(max_context_, std::max(positions, l.capacity * 2 / kBlock * kBlock + kBlock));
+  cap = std::max(cap, positions);
+  auto k = backend_.alloc(size_t(cap) * size_t(l.width));
+  auto v = backend_.alloc(size_t(cap) * size_t(l.width));
+  if (l.k && n_past_ > 0) {
+    backend_.copy(k->f32(), l.k->f32(), size_t(n_past_) * size_t(l.width));
+    backend_.copy(v->f32(), l.v->f32(), size_t(n_past_) * size_t(l.width));
+  }
+  l.k = std::move(k);
+  l.v = std::move(v);
+  l.capacity = cap;
+  return {};
+}
+
+Status SequenceCache::reserve(int n) {
+  if (n < 0 || n > max_chunk_)
+    return make_error("a forward call of %d tokens exceeds the chunk size %d", n, max_chunk_);
+  if (int64_t(n_past_) + n > max_context_)
+    return make_error("context overflow: %d positions used + %d new > context size %d", n_past_, n, max_context_);
+  for (auto& l : layers_)
+    if (!l.ring) G4_TRY(grow(l, n_past_ + n));
+  return {};
+}
+
+KvView SequenceCache::view(int layer) const {
+  const Layer& l = layers_[size_t(layer)];
+  KvView v;
+  v.k = l.k ? l.k->f32() : nullptr;
+  v.v = l.v ? l.v->f32() : nullptr;
+  v.capacity = l.capacity;
+  v.ring = l.ring;
+  return v;
+}
+
+int SequenceCache::oldest_held(const Layer& l) const {
+  return l.ring ? std::max(0, n_past_ - l.capacity) : 0;
+}
+
+bool SequenceCache::can_rollback(int n) const {
+  if (n < 0 || n > n_past_) return false;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const Layer& l = layers_[i];
+    if (!l.ring) continue;
+    // The next query (position n) needs keys back to n - window + 1.
+    if (std::max(0, n - l.window + 1) < oldest_held(l)) return false;
+  }
+  return true;
+}
+
+Status SequenceCache::rollback(int n) {
+  if (n < 0 || n > n_past_) return make_error("cannot roll back to %d: the sequence has %d positions", n, n_past_);
+  if (!can_rollback(n))
+    return make_error("cannot roll back from %d to %d positions: the sliding-window cache keeps only %d extra "
+                      "positions (restore a snapshot instead)", n_past_, n, max_chunk_);
+  n_past_ = n;
+  return {};
+}
+
+SequenceCache::Snapshot SequenceCache::snapshot() const {
+  Snapshot s;
+  s.n_past = n_past_;
+  for (const auto& l : layers_) {
+    size_t rows = size_t(l.ring ? std::min(l.capacity, n_past_) : n_past_);
+    std::vector<float> k(rows * size_t(l.width)), v(rows * size_t(l.width));
+    if (rows) {
+      backend_.download(k.data(), l.k->f32(), k.size());
+      backend_.download(v.data(), l.v->f32(), v.size());
+    }
+    s.k.push_back(std::move(k));
+    s.v.push_back(std::move(v));
+  }
+  return s;
+}
+
+Status SequenceCache::restore(const Snapshot& s) {
+  if (s.k.size() != layers_.size() || s.v.size() != layers_.size())
+    return make_error("snapshot has %zu layers, the cache %zu", s.k.size(), layers_.size());
+  if (s.n_past > max_context_) return make_error("snapshot of %d positions exceeds the context %d", s.n_past, max_context_);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    Layer& l = layers_[i];
+    size_t rows = size_t(l.ring ? std::min(l.capacity, s.n_past) : s.n_past);
+    if (s.k[i].size() != rows * size_t(l.width) || s.v[i].size() != rows * size_t(l.width))
+      return make_error("snapshot layer %zu does not match this cache's geometry", i);
+  }
+  n_past_ = 0;  // grow() copies nothing from the old buffers
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    Layer& l = layers_[i];
+    if (!l.ring) G4_TRY(grow(l, s.n_past));
+    if (!s.k[i].empty()) {
+      backend_.upload(l.k->f32(), s.k[i].data(), s.k[i].size());
+      backend_.upload(l.v->f32(), s.v[i].data(), s.v[i].size());
+    }
+  }
+  n_past_ = s.n_past;
+  return {};
+}
+
+size_t SequenceCache::bytes() const {
+  size_t b = 0;
+  for (const auto& l : layers_)
+    if (l.k) b += l.k->bytes() + l.v->bytes();
+  return b;
+}
+
+}  // namespace g4

@@ -1,0 +1,69 @@
+// The keys and values of one sequence, for every layer, in backend memory.
+//
+// Sliding layers keep a ring of (window + max_chunk) positions: enough for any query of a chunk of at
+// most max_chunk tokens to see its whole window after the chunk's own keys were written, and for a
+// rollback of up to max_chunk positions. Full layers keep every position, growing in blocks.
+// The cache belongs to a sequence; it can be rolled back, snapshotted and restored, and read by another
+// model (a drafter) through view().
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "kernels/backend.h"
+#include "model/config.h"
+
+namespace g4 {
+
+class SequenceCache {
+ public:
+  // max_context: positions this sequence may reach; max_chunk: most tokens per forward call.
+  static Result<std::unique_ptr<SequenceCache>> create(const ModelConfig& config, Backend& backend,
+                                                       int max_context, int max_chunk);
+
+  int n_past() const { return n_past_; }
+  int max_context() const { return max_context_; }
+  int max_chunk() const { return max_chunk_; }
+
+  // Makes room for positions n_past .. n_past + n - 1. Fails (and changes nothing) if n exceeds
+  // max_chunk or the context would overflow.
+  Status reserve(int n);
+  // Where layer `layer` keeps its keys and values.
+  KvView view(int layer) const;
+  // Marks n more positions as written (after a forward call filled them).
+  void advance(int n) { n_past_ += n; }
+
+  // Forgets positions >= n. Sliding rings can only go back as far as they still hold the window
+  // for position n; further rollback needs a snapshot.
+  Status rollback(int n);
+  bool can_rollback(int n) const;
+
+  struct Snapshot {
+    int n_past = 0;
+    std::vector<std::vector<float>> k, v;  // per layer, the rows in use
+  };
+  Snapshot snapshot() const;
+  Status restore(const Snapshot& s);
+
+  size_t bytes() const;  // backend memory held
+
+ private:
+  struct Layer {
+    bool ring = false;
+    int capacity = 0;  // positions the buffers hold
+    int width = 0;     // floats per position (n_kv_heads * head_dim)
+    int window = 0;    // sliding window (ring layers)
+    std::unique_ptr<Buffer> k, v;
+  };
+  SequenceCache(Backend& b) : backend_(b) {}
+  Status grow(Layer& l, int positions);
+  int oldest_held(const Layer& l) const;
+
+  Backend& backend_;
+  std::vector<Layer> layers_;
+  int n_past_ = 0;
+  int max_context_ = 0;
+  int max_chunk_ = 0;
+};
+
+}  // namespace g4

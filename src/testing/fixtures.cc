@@ -1,0 +1,47 @@
+#include "testing/fixtures.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <mutex>
+#include <stdexcept>
+
+namespace g4::testing {
+
+namespace {
+
+bool exists(const std::string& p) {
+  struct stat st {};
+  return stat(p.c_str(), &st) == 0;
+}
+
+void run(const std::string& cmd) {
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("fixture command failed: " + cmd);
+}
+
+std::mutex mu;
+
+}  // namespace
+
+std::string fixture(const std::string& rel) {
+  std::lock_guard<std::mutex> lk(mu);
+  const std::string src = std::string(G4_TEST_DATA) + "/" + rel;
+  if (exists(src)) return src;
+  const std::string out = std::string(G4_BINARY_DIR) + "/testdata/" + rel;
+  if (exists(out)) return out;
+  if (!exists(src + ".xz")) throw std::runtime_error("missing fixture " + src + "(.xz)");
+  const std::string dir = out.substr(0, out.rfind('/'));
+  run("mkdir -p '" + dir + "' && xz -dc '" + src + ".xz' > '" + out + ".tmp' && mv '" + out + ".tmp' '" + out + "'");
+  return out;
+}
+
+std::string hf_fixture_dir(const std::string& dir) {
+  const std::string weights = fixture(dir + "/model.safetensors");
+  const std::string out_dir = weights.substr(0, weights.rfind('/'));
+  std::lock_guard<std::mutex> lk(mu);
+  if (!exists(out_dir + "/config.json"))
+    run("cp '" + std::string(G4_TEST_DATA) + "/" + dir + "/config.json' '" + out_dir + "/config.json'");
+  return out_dir;
+}
+
+}  // namespace g4::testing

@@ -1,0 +1,51 @@
+// Element types of stored tensors and their conversions to f32.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace g4 {
+
+// Our own ids; GGML ids are mapped in io/gguf.cc. Quantized types come with the CPU-kernels work.
+enum class DType : uint8_t { F32, F16, BF16, I32, I64, U8, I8, F64 };
+
+std::string_view dtype_name(DType t);
+size_t dtype_size(DType t);  // bytes per element
+
+inline float bf16_to_f32(uint16_t h) {
+  uint32_t u = uint32_t(h) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+inline float f16_to_f32(uint16_t h) {
+  uint32_t sign = uint32_t(h & 0x8000) << 16;
+  uint32_t exp = (h >> 10) & 0x1f;
+  uint32_t mant = h & 0x3ff;
+  uint32_t u;
+  if (exp == 0) {
+    if (mant == 0) {
+      u = sign;
+    } else {  // subnormal: renormalise
+      int e = -1;
+      do { ++e; mant <<= 1; } while (!(mant & 0x400));
+      u = sign | uint32_t(127 - 15 - e) << 23 | (mant & 0x3ff) << 13;
+    }
+  } else if (exp == 31) {
+    u = sign | 0x7f800000u | mant << 13;
+  } else {
+    u = sign | (exp + 127 - 15) << 23 | mant << 13;
+  }
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+// Round-to-nearest-even f32 -> f16 / bf16 (used for caches and writers).
+uint16_t f32_to_f16(float f);
+uint16_t f32_to_bf16(float f);
+
+}  // namespace g4

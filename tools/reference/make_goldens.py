@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Builds the tiny Gemma 4 "unified" test models and records HF transformers' outputs for them.
+
+Writes tests/data/tiny-a/ (compressed with xz): the model as an HF folder (config.json,
+model.safetensors in f32) and as a GGUF in llama.cpp's gemma4 layout (mixed F32/F16/BF16 tensors),
+plus goldens.safetensors holding, per prompt, the input ids, the hidden state after the embedding and
+after every layer, the post-final-norm state, the logits, and a 32-token greedy continuation.
+
+Weights are randomised away from their init (norm weights, layer_scalar, embeddings with std 1 so the
+softcap is active) and then rounded to values that f32, f16 and bf16 all represent exactly, so every
+file holds the same numbers and one f32 reference covers them all.
+
+Run: .venv/bin/python tools/reference/make_goldens.py   (after scripts/setup --venv)
+"""
+import json
+import lzma
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+import transformers
+from safetensors.torch import save_file
+from transformers import Gemma4UnifiedConfig, Gemma4UnifiedForConditionalGeneration
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gguf_writer  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+S, F = "sliding_attention", "full_attention"
+
+
+def tiny_a_config():
+    # Tiny-A of the spec's tiny-configs: every 12B code path, 2 M parameters.
+    return Gemma4UnifiedConfig(
+        text_config=dict(
+            model_type="gemma4_unified_text", vocab_size=1024, hidden_size=128, intermediate_size=512,
+            num_hidden_layers=6, layer_types=[S, S, F, S, S, F], num_attention_heads=4,
+            num_key_value_heads=2, head_dim=64, global_head_dim=128, num_global_key_value_heads=1,
+            attention_k_eq_v=True, sliding_window=8, max_position_embeddings=4096,
+            rope_parameters={
+                S: {"rope_type": "default", "rope_theta": 10000.0},
+                F: {"rope_type": "proportional", "partial_rotary_factor": 0.25, "rope_theta": 1000000.0},
+            },
+            rms_norm_eps=1e-6, hidden_activation="gelu_pytorch_tanh", final_logit_softcapping=30.0,
+            use_bidirectional_attention="vision", num_kv_shared_layers=0, use_double_wide_mlp=False,
+            attention_bias=False, tie_word_embeddings=True, pad_token_id=0, eos_token_id=1, bos_token_id=2,
+            initializer_range=0.02,
+        ),
+        vision_config=dict(model_type="gemma4_unified_vision", patch_size=4, pooling_kernel_size=2,
+                           mm_embed_dim=96, output_proj_dims=96, mm_posemb_size=32, rms_norm_eps=1e-6),
+        audio_config=dict(model_type="gemma4_unified_audio", audio_embed_dim=32, rms_norm_eps=1e-6),
+        boi_token_id=1000, eoi_token_id=1001, image_token_id=1002, video_token_id=1003,
+        boa_token_id=1004, eoa_token_index=1005, audio_token_id=1006, tie_word_embeddings=True,
+    )
+
+
+def exactly_representable(t):
+    """Rounds to bf16 and flushes values below f16's normal range, so f32/f16/bf16 agree exactly."""
+    t = t.to(torch.bfloat16).to(torch.float32)
+    t[t.abs() < 2.0 ** -14] = 0.0
+    return t
+
+
+def build_model(cfg, seed):
+    torch.manual_seed(seed)
+    model = Gemma4UnifiedForConditionalGeneration(cfg).eval().to(torch.float32)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.ndim == 1 and name.endswith("weight"):
+                p.normal_(1.0, 0.2)
+            elif name.endswith("bias"):
+                p.normal_(0.0, 0.1)
+        for layer in model.model.language_model.layers:
+            layer.layer_scalar.uniform_(0.5, 1.5)
+        model.model.language_model.embed_tokens.weight.normal_(0.0, 1.0)
+        model.model.embed_vision.pos_embedding.normal_(0.0, 0.5)
+        # Weights only: buffers such as embed_scale and the RoPE tables stay as the model computes them.
+        for p in list(model.parameters()) + [layer.layer_scalar for layer in model.model.language_model.layers]:
+            p.copy_(exactly_representable(p))
+    model.config._attn_implementation = "eager"
+    return model
+
+
+def record(model, ids):
+    """Hidden states after the embedding, after each layer and after the final norm; and logits."""
+    lm = model.model.language_model
+    captured = []
+    hooks = [lm.embed_tokens.register_forward_hook(lambda m, i, o: captured.append(o.detach().clone()))]
+    for layer in lm.layers:
+        hooks.append(layer.register_forward_hook(
+            lambda m, i, o: captured.append((o[0] if isinstance(o, tuple) else o).detach().clone())))
+    hooks.append(lm.norm.register_forward_hook(lambda m, i, o: captured.append(o.detach().clone())))
+    with torch.no_grad():
+        out = model(input_ids=torch.tensor([ids]), use_cache=False)
+    for h in hooks:
+        h.remove()
+    return [c[0] for c in captured], out.logits[0].detach().clone()
+
+
+def greedy(model, ids, n):
+    ids = list(ids)
+    out = []
+    with torch.no_grad():
+        for _ in range(n):
+            logits = model(input_ids=torch.tensor([ids]), use_cache=False).logits[0, -1]
+            nxt = int(torch.argmax(logits))
+            out.append(nxt)
+            ids.append(nxt)
+    return out
+
+
+def xz_file(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    with lzma.open(path + ".xz", "wb", preset=9 | lzma.PRESET_EXTREME) as f:
+        f.write(data)
+    os.remove(path)
+
+
+def make_tiny_a():
+    out_dir = os.path.join(ROOT, "tests", "data", "tiny-a")
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.makedirs(out_dir)
+    model = build_model(tiny_a_config(), seed=0)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save_pretrained(tmp, safe_serialization=True)
+        shutil.copy(os.path.join(tmp, "config.json"), os.path.join(out_dir, "config.json"))
+        shutil.copy(os.path.join(tmp, "model.safetensors"), os.path.join(out_dir, "model.safetensors"))
+    from safetensors import safe_open
+    with safe_open(os.path.join(out_dir, "model.safetensors"), "pt") as f:
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    gguf_writer.write_gemma4_gguf(os.path.join(out_dir, "model.gguf"), model.config.text_config, tensors,
+                                  name="g4 tiny-a")
+
+    rng = np.random.default_rng(1234)
+    prompts = {
+        "short": [2, 17, 300, 45, 999],
+        "window": [2] + rng.integers(5, 1000, size=39).tolist(),  # 40 tokens, W = 8: the ring wraps
+        "long": [2] + rng.integers(5, 1000, size=95).tolist(),
+    }
+    goldens = {}
+    for name, ids in prompts.items():
+        hidden, logits = record(model, ids)
+        goldens[f"{name}.ids"] = torch.tensor(ids, dtype=torch.int32)
+        for i, h in enumerate(hidden):
+            goldens[f"{name}.hidden.{i}"] = h.contiguous()
+        goldens[f"{name}.logits"] = logits.contiguous()
+        goldens[f"{name}.greedy"] = torch.tensor(greedy(model, ids, 32), dtype=torch.int32)
+    save_file(goldens, os.path.join(out_dir, "goldens.safetensors"),
+              metadata={"transformers": transformers.__version__, "torch": torch.__version__,
+                        "hidden": "embedding, each layer's output, post-final-norm"})
+
+    for name in ("model.safetensors", "model.gguf", "goldens.safetensors"):
+        xz_file(os.path.join(out_dir, name))
+    with open(os.path.join(out_dir, "VERSIONS"), "w") as f:
+        f.write(f"transformers {transformers.__version__}\ntorch {torch.__version__}\n"
+                f"numpy {np.__version__}\n")
+
+
+if __name__ == "__main__":
+    make_tiny_a()
