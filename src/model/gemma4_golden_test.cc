@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "io/safetensors.h"
 #include "model/gemma4.h"
@@ -35,17 +36,19 @@ std::vector<int32_t> ints(const TensorInfo& t) {
   return v;
 }
 
-const TensorStore& golden_store() {
-  static TensorStore* s = [] {
-    auto r = load_safetensors(testing::fixture("tiny-a/goldens.safetensors"));
+const TensorStore& golden_store(const std::string& variant) {
+  static std::map<std::string, TensorStore> stores;
+  auto it = stores.find(variant);
+  if (it == stores.end()) {
+    auto r = load_safetensors(testing::fixture(variant + "/goldens.safetensors"));
     if (!r.ok()) throw std::runtime_error(r.error().message);
-    return new TensorStore(std::move(r.value()));
-  }();
-  return *s;
+    it = stores.emplace(variant, std::move(r.value())).first;
+  }
+  return it->second;
 }
 
-Golden golden(const std::string& name, int n_layers) {
-  const TensorStore& s = golden_store();
+Golden golden(const std::string& name, int n_layers, const std::string& variant = "tiny-a") {
+  const TensorStore& s = golden_store(variant);
   Golden g;
   g.ids = ints(*s.find(name + ".ids"));
   for (int i = 0; i < n_layers + 2; ++i) g.hidden.push_back(floats(*s.find(name + ".hidden." + std::to_string(i))));
@@ -83,6 +86,14 @@ Loaded load(const std::string& path) {
 std::string hf_path() { return testing::hf_fixture_dir("tiny-a"); }
 std::string gguf_path() { return testing::fixture("tiny-a/model.gguf"); }
 
+// A test case: a model variant in one file format, and a prompt.
+struct Case {
+  std::string variant, format, prompt;
+  std::string path() const {
+    return format == "hf" ? testing::hf_fixture_dir(variant) : testing::fixture(variant + "/model.gguf");
+  }
+};
+
 // Runs the prompt through the model in chunks of `chunk`, returning every position's logits.
 std::vector<float> all_logits(Gemma4Model& m, const std::vector<int32_t>& ids, int chunk) {
   auto cache = m.new_cache(int(ids.size()) + 64, chunk);
@@ -97,14 +108,14 @@ std::vector<float> all_logits(Gemma4Model& m, const std::vector<int32_t>& ids, i
   return logits;
 }
 
-class GoldenTest : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
+class GoldenTest : public ::testing::TestWithParam<Case> {};
 
 // Every hidden state and the logits of a whole-prompt forward match the reference.
 TEST_P(GoldenTest, HiddenStatesAndLogits) {
-  const auto& [format, prompt] = GetParam();
-  Loaded l = load(format == "hf" ? hf_path() : gguf_path());
+  const Case& tc = GetParam();
+  Loaded l = load(tc.path());
   const int L = l.model->config().n_layers, H = l.model->config().hidden;
-  Golden g = golden(prompt, L);
+  Golden g = golden(tc.prompt, L, tc.variant);
   auto cache = l.model->new_cache(int(g.ids.size()), int(g.ids.size()));
   ASSERT_TRUE(cache.ok());
   std::vector<std::vector<float>> seen(size_t(L + 2));
@@ -126,9 +137,9 @@ TEST_P(GoldenTest, HiddenStatesAndLogits) {
 
 // Chunked prefill (including one token at a time, i.e. decode) gives the same logits as the reference.
 TEST_P(GoldenTest, ChunkedPrefillAndDecode) {
-  const auto& [format, prompt] = GetParam();
-  Loaded l = load(format == "hf" ? hf_path() : gguf_path());
-  Golden g = golden(prompt, l.model->config().n_layers);
+  const Case& tc = GetParam();
+  Loaded l = load(tc.path());
+  Golden g = golden(tc.prompt, l.model->config().n_layers, tc.variant);
   for (int chunk : {1, 3, 7, 8, 9, 16, 64}) {
     auto logits = all_logits(*l.model, g.ids, chunk);
     ASSERT_EQ(logits.size(), g.logits.size());
@@ -138,9 +149,9 @@ TEST_P(GoldenTest, ChunkedPrefillAndDecode) {
 
 // Greedy continuation of 32 tokens is identical to the reference's.
 TEST_P(GoldenTest, GreedyContinuation) {
-  const auto& [format, prompt] = GetParam();
-  Loaded l = load(format == "hf" ? hf_path() : gguf_path());
-  Golden g = golden(prompt, l.model->config().n_layers);
+  const Case& tc = GetParam();
+  Loaded l = load(tc.path());
+  Golden g = golden(tc.prompt, l.model->config().n_layers, tc.variant);
   auto cache = l.model->new_cache(int(g.ids.size()) + 40, 5);
   ASSERT_TRUE(cache.ok());
   GenerateOptions opt;
@@ -152,12 +163,20 @@ TEST_P(GoldenTest, GreedyContinuation) {
   EXPECT_EQ(out.value(), g.greedy);
 }
 
-INSTANTIATE_TEST_SUITE_P(TinyA, GoldenTest,
-                         ::testing::Combine(::testing::Values("hf", "gguf"),
-                                            ::testing::Values("short", "window", "long")),
-                         [](const auto& info) {
-                           return std::get<0>(info.param) + "_" + std::get<1>(info.param);
-                         });
+std::vector<Case> all_cases() {
+  std::vector<Case> cases;
+  for (const char* prompt : {"short", "window", "long"}) {
+    cases.push_back({"tiny-a", "hf", prompt});    // f32 safetensors
+    cases.push_back({"tiny-a", "gguf", prompt});  // mixed F32/F16/BF16 GGUF
+    cases.push_back({"tiny-a-bf16", "hf", prompt});  // bf16 safetensors, varied greedy text
+  }
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(TinyA, GoldenTest, ::testing::ValuesIn(all_cases()), [](const auto& info) {
+  std::string v = info.param.variant == "tiny-a" ? "f32" : "bf16";
+  return info.param.format + "_" + v + "_" + info.param.prompt;
+});
 
 // HF folder and GGUF (mixed F32/F16/BF16 storage of the same numbers) give the same logits.
 TEST(Golden, HfAndGgufAgree) {

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Builds the tiny Gemma 4 "unified" test models and records HF transformers' outputs for them.
 
-Writes tests/data/tiny-a/ (compressed with xz): the model as an HF folder (config.json,
-model.safetensors in f32) and as a GGUF in llama.cpp's gemma4 layout (mixed F32/F16/BF16 tensors),
-plus goldens.safetensors holding, per prompt, the input ids, the hidden state after the embedding and
+Writes tests/data/tiny-a/ and tests/data/tiny-a-bf16/ (compressed with xz): the model as an HF folder
+(config.json, model.safetensors) and, for tiny-a, as a GGUF in llama.cpp's gemma4 layout (mixed
+F32/F16/BF16 tensors), plus goldens.safetensors holding, per prompt, the input ids, the hidden state after the embedding and
 after every layer, the post-final-norm state, the logits, and a 32-token greedy continuation.
 
 Weights are randomised away from their init (norm weights, layer_scalar, embeddings with std 1 so the
@@ -12,7 +12,7 @@ file holds the same numbers and one f32 reference covers them all.
 
 Run: .venv/bin/python tools/reference/make_goldens.py   (after scripts/setup --venv)
 """
-import json
+import importlib.metadata
 import lzma
 import os
 import shutil
@@ -65,7 +65,7 @@ def exactly_representable(t):
     return t
 
 
-def build_model(cfg, seed):
+def build_model(cfg, seed, embed_std=1.0):
     torch.manual_seed(seed)
     model = Gemma4UnifiedForConditionalGeneration(cfg).eval().to(torch.float32)
     with torch.no_grad():
@@ -76,7 +76,7 @@ def build_model(cfg, seed):
                 p.normal_(0.0, 0.1)
         for layer in model.model.language_model.layers:
             layer.layer_scalar.uniform_(0.5, 1.5)
-        model.model.language_model.embed_tokens.weight.normal_(0.0, 1.0)
+        model.model.language_model.embed_tokens.weight.normal_(0.0, embed_std)
         model.model.embed_vision.pos_embedding.normal_(0.0, 0.5)
         # Weights only: buffers such as embed_scale and the RoPE tables stay as the model computes them.
         for p in list(model.parameters()) + [layer.layer_scalar for layer in model.model.language_model.layers]:
@@ -102,11 +102,15 @@ def record(model, ids):
 
 
 def greedy(model, ids, n):
+    """Greedy decoding with <image|>/<audio|> suppressed, as the IT generation_config does."""
+    cfg = model.config
+    suppress = [cfg.eoi_token_id, cfg.eoa_token_index]
     ids = list(ids)
     out = []
     with torch.no_grad():
         for _ in range(n):
-            logits = model(input_ids=torch.tensor([ids]), use_cache=False).logits[0, -1]
+            logits = model(input_ids=torch.tensor([ids]), use_cache=False).logits[0, -1].clone()
+            logits[suppress] = -float("inf")
             nxt = int(torch.argmax(logits))
             out.append(nxt)
             ids.append(nxt)
@@ -121,21 +125,29 @@ def xz_file(path):
     os.remove(path)
 
 
-def make_tiny_a():
-    out_dir = os.path.join(ROOT, "tests", "data", "tiny-a")
+def make_variant(name, seed, embed_std, dtype, gguf):
+    """One Tiny-A variant: weights in `dtype`, goldens from an f32 run on the same numbers."""
+    out_dir = os.path.join(ROOT, "tests", "data", name)
     shutil.rmtree(out_dir, ignore_errors=True)
     os.makedirs(out_dir)
-    model = build_model(tiny_a_config(), seed=0)
+    model = build_model(tiny_a_config(), seed=seed, embed_std=embed_std)
 
     with tempfile.TemporaryDirectory() as tmp:
-        model.save_pretrained(tmp, safe_serialization=True)
+        saved = build_model(tiny_a_config(), seed=seed, embed_std=embed_std).to(dtype)
+        saved.save_pretrained(tmp, safe_serialization=True)
         shutil.copy(os.path.join(tmp, "config.json"), os.path.join(out_dir, "config.json"))
         shutil.copy(os.path.join(tmp, "model.safetensors"), os.path.join(out_dir, "model.safetensors"))
+    if dtype == torch.bfloat16:
+        # HF multiplies the embeddings by sqrt(hidden) cast to the weights' dtype; reproduce that scale
+        # in the f32 reference run (everything else stays f32, as g4 computes).
+        emb = model.model.language_model.embed_tokens
+        emb.embed_scale.fill_(float(torch.tensor(emb.scalar_embed_scale).to(torch.bfloat16)))
     from safetensors import safe_open
     with safe_open(os.path.join(out_dir, "model.safetensors"), "pt") as f:
         tensors = {k: f.get_tensor(k) for k in f.keys()}
-    gguf_writer.write_gemma4_gguf(os.path.join(out_dir, "model.gguf"), model.config.text_config, tensors,
-                                  name="g4 tiny-a")
+    if gguf:
+        gguf_writer.write_gemma4_gguf(os.path.join(out_dir, "model.gguf"), model.config.text_config, tensors,
+                                      name=f"g4 {name}")
 
     rng = np.random.default_rng(1234)
     prompts = {
@@ -144,23 +156,29 @@ def make_tiny_a():
         "long": [2] + rng.integers(5, 1000, size=95).tolist(),
     }
     goldens = {}
-    for name, ids in prompts.items():
+    for pname, ids in prompts.items():
         hidden, logits = record(model, ids)
-        goldens[f"{name}.ids"] = torch.tensor(ids, dtype=torch.int32)
+        goldens[f"{pname}.ids"] = torch.tensor(ids, dtype=torch.int32)
         for i, h in enumerate(hidden):
-            goldens[f"{name}.hidden.{i}"] = h.contiguous()
-        goldens[f"{name}.logits"] = logits.contiguous()
-        goldens[f"{name}.greedy"] = torch.tensor(greedy(model, ids, 32), dtype=torch.int32)
+            goldens[f"{pname}.hidden.{i}"] = h.contiguous()
+        goldens[f"{pname}.logits"] = logits.contiguous()
+        goldens[f"{pname}.greedy"] = torch.tensor(greedy(model, ids, 32), dtype=torch.int32)
     save_file(goldens, os.path.join(out_dir, "goldens.safetensors"),
               metadata={"transformers": transformers.__version__, "torch": torch.__version__,
                         "hidden": "embedding, each layer's output, post-final-norm"})
 
-    for name in ("model.safetensors", "model.gguf", "goldens.safetensors"):
-        xz_file(os.path.join(out_dir, name))
+    for fname in os.listdir(out_dir):
+        if fname.endswith((".safetensors", ".gguf")):
+            xz_file(os.path.join(out_dir, fname))
     with open(os.path.join(out_dir, "VERSIONS"), "w") as f:
         f.write(f"transformers {transformers.__version__}\ntorch {torch.__version__}\n"
-                f"numpy {np.__version__}\n")
+                f"numpy {np.__version__}\ngguf {importlib.metadata.version('gguf')}\n")
 
 
 if __name__ == "__main__":
-    make_tiny_a()
+    # The spec's Tiny-A: f32 HF folder and a mixed F32/F16/BF16 GGUF; embeddings with std 1 drive the
+    # logits into the softcap.
+    make_variant("tiny-a", seed=0, embed_std=1.0, dtype=torch.float32, gguf=True)
+    # A bf16 checkpoint (the 12B's storage type) with small embeddings, so that greedy continuations
+    # vary instead of repeating the last token.
+    make_variant("tiny-a-bf16", seed=1, embed_std=0.05, dtype=torch.bfloat16, gguf=False)

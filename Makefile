@@ -1,0 +1,51 @@
+# g4: `make demo` runs it, `make test` tests it.
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+JOBS       ?= $(shell nproc)
+CMAKE_GEN  := -G Ninja
+
+.PHONY: all setup build build-asan test test-unit test-asan demo fuzz clean
+
+all: build
+
+setup:
+	@scripts/setup
+
+build: setup
+	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release > /dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: setup
+	@cmake -S . -B $(BUILD_ASAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DG4_SANITIZE=ON > /dev/null
+	@cmake --build $(BUILD_ASAN) -j $(JOBS) --target g4_tests g4
+
+# Every test: unit and golden tests, CLI tests, then the unit tests again under ASan + UBSan.
+test: build build-asan
+	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS)
+
+# Runs g4 on the tiny Gemma 4 model the project ships (random weights: it proves the pipeline, not
+# the prose). Real weights: g4 run -m PATH_TO_MODEL -p "..."
+DEMO_DIR := $(BUILD)/demo/tiny-a
+demo: build
+	@mkdir -p $(DEMO_DIR)
+	@cp tests/data/tiny-a/config.json $(DEMO_DIR)/
+	@test -f $(DEMO_DIR)/model.safetensors || xz -dc tests/data/tiny-a/model.safetensors.xz > $(DEMO_DIR)/model.safetensors
+	@echo "== g4 info -m $(DEMO_DIR)"
+	@$(BUILD)/g4 info -m $(DEMO_DIR)
+	@echo; echo "== g4 logits -m $(DEMO_DIR) --ids 2,17,300,45,999 --top 3"
+	@$(BUILD)/g4 logits -m $(DEMO_DIR) --ids 2,17,300,45,999 --top 3
+	@echo; echo "== g4 run -m $(DEMO_DIR) --ids 2,17,300,45,999 -n 24 --temp 0   (token ids: Tiny-A has no tokenizer)"
+	@$(BUILD)/g4 run -m $(DEMO_DIR) --ids 2,17,300,45,999 -n 24 --temp 0
+
+# libFuzzer targets (clang), each run for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 30
+fuzz: setup
+	@cmake -S . -B build-fuzz $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DG4_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ > /dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target gguf_fuzz safetensors_fuzz
+	@for f in gguf_fuzz safetensors_fuzz; do mkdir -p build-fuzz/corpus-$$f; \
+	  build-fuzz/$$f -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$f || exit 1; done
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz
