@@ -50,9 +50,11 @@ def _add(writer, name, t, kind="f32"):
         writer.add_tensor(name, a.numpy())
 
 
-def write_gemma4_gguf(path, tc, tensors, name, tokenizer=None):
+def write_gemma4_gguf(path, tc, tensors, name, tokenizer=None, all_f32=False):
     """tc: the HF text config; tensors: HF tensor name -> torch tensor; tokenizer: optional callback
-    that adds tokenizer.* keys to the writer."""
+    that adds tokenizer.* keys to the writer (without one the file says tokenizer model "none" and
+    gives the vocabulary size, which llama.cpp accepts for token-id input); all_f32: store every
+    tensor as F32 (for tight comparisons with llama.cpp, which rounds activations to the weight type)."""
     arch = "gemma4"
     w = gguf.GGUFWriter(path, arch)
     w.add_name(name)
@@ -87,6 +89,9 @@ def write_gemma4_gguf(path, tc, tensors, name, tokenizer=None):
     w.add_final_logit_softcapping(tc.final_logit_softcapping)
     if tokenizer:
         tokenizer(w)
+    else:
+        w.add_tokenizer_model("none")
+        w.add_uint32(f"{arch}.vocab_size", tc.vocab_size)
 
     # Proportional RoPE: the first n_rot pairs keep their frequency, the rest are divided by 1e30.
     factor = rp["full_attention"].get("partial_rotary_factor", 1.0)
@@ -102,7 +107,7 @@ def write_gemma4_gguf(path, tc, tensors, name, tokenizer=None):
         for hf, gg in HF_TO_GGUF.items():
             key = f"{lm}layers.{i}.{hf}"
             if key in tensors:
-                _add(w, f"blk.{i}.{gg}", tensors[key], MATRIX_TYPES.get(gg, "f32"))
+                _add(w, f"blk.{i}.{gg}", tensors[key], "f32" if all_f32 else MATRIX_TYPES.get(gg, "f32"))
 
     w.write_header_to_file()
     w.write_kv_data_to_file()

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -75,8 +76,17 @@ __attribute__((target("avx2,f16c"))) void to_f32_avx2(DType t, const void* src, 
 }
 
 bool detect_avx2() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  // CPUID: FMA (leaf 1 ECX bit 12), F16C (leaf 1 ECX bit 29), OSXSAVE (bit 27), AVX2 (leaf 7 EBX bit 5),
+  // and the OS saving the YMM state (XCR0 bits 1 and 2).
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+  const bool fma = c & (1u << 12), f16c = c & (1u << 29), osxsave = c & (1u << 27);
+  if (!fma || !f16c || !osxsave) return false;
+  unsigned lo, hi;
+  __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  if ((lo & 6u) != 6u) return false;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  return b & (1u << 5);
 }
 
 const bool kAvx2 = detect_avx2();
