@@ -1,4 +1,6 @@
 // g4 run: generate text from a prompt, streamed to stdout.
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -22,6 +24,7 @@ int cmd_run(int argc, char** argv) {
       {"min-p", "", "M", "drop tokens below M times the top probability (0: off)", "0"},
       {"seed", "s", "S", "random seed", "0"},
       {"ignore-eos", "", "", "keep generating past stop tokens", ""},
+      {"timings", "", "", "print prefill and generation speed to stderr at the end", ""},
   });
   Args args("run", "Generate text from a prompt and stream it to stdout.", opts);
   if (Status s = args.parse(argc, argv); !s) return fail(s.error());
@@ -56,7 +59,12 @@ int cmd_run(int argc, char** argv) {
   std::unique_ptr<StreamDecoder> dec;
   if (m.tokenizer) dec = std::make_unique<StreamDecoder>(*m.tokenizer);
   bool first = true;
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  auto t_first = t0;
+  int n_out = 0;
   auto out = generate(*m.model, **cache, *prompt, opt, [&](int32_t id) {
+    if (n_out++ == 0) t_first = clock::now();
     if (std::find(opt.stop_ids.begin(), opt.stop_ids.end(), id) != opt.stop_ids.end()) return true;
     if (dec) {
       std::fputs(dec->push(id).c_str(), stdout);
@@ -67,9 +75,19 @@ int cmd_run(int argc, char** argv) {
     std::fflush(stdout);
     return true;
   });
+  const auto t1 = clock::now();
   if (dec) std::fputs(dec->flush().c_str(), stdout);
   std::fputc('\n', stdout);
   if (!out) return fail(out.error());
+  if (args.has("timings")) {
+    // The first token comes right after the prefill; later ones each cost one decode step.
+    double prefill_s = std::chrono::duration<double>(t_first - t0).count();
+    double gen_s = std::chrono::duration<double>(t1 - t_first).count();
+    std::fprintf(stderr, "prefill: %zu tokens in %.3f s (%.2f tok/s)\n", prompt->size(), prefill_s,
+                 double(prompt->size()) / prefill_s);
+    if (n_out > 1)
+      std::fprintf(stderr, "decode:  %d tokens in %.3f s (%.2f tok/s)\n", n_out - 1, gen_s, double(n_out - 1) / gen_s);
+  }
   return 0;
 }
 

@@ -9,9 +9,11 @@
 //    replaces what stays invalid). Valid runs decode identically.
 //  * From GGUF, which does not record which tokens HF treated as added tokens: CONTROL (and
 //    UNKNOWN) tokens are special added tokens, USER_DEFINED ones non-special added tokens, and so
-//    is any piece longer than one character that no merge produces (HF can only emit those by
-//    added-token matching). Gemma 4's converter writes <|channel>, <|tool_call>, <|"|> etc. as
-//    USER_DEFINED, so from GGUF they are matched in text even without parse_special.
+//    are any piece longer than one character that no merge produces (HF can only emit those by
+//    added-token matching) and Gemma's runs of '\n', '\t' or '▁' (added tokens in its
+//    tokenizer.json). This reproduces HF on all test data. But Gemma 4's converter writes
+//    <|channel>, <|tool_call>, <|"|> etc. as USER_DEFINED, so from GGUF those are matched in text
+//    even without parse_special.
 #pragma once
 
 #include <cstdint>

@@ -64,19 +64,33 @@ class CpuBackend : public Backend {
   void matmul(const Weight& W, const float* x, int n, float* y) override {
     const size_t K = size_t(W.cols), M = size_t(W.rows), rb = row_bytes(W);
     const auto* base = static_cast<const uint8_t*>(W.data);
-    // Rows split across threads; each row converted once and reused for every token.
-    const int64_t grain = std::max<int64_t>(1, 16384 / int64_t(std::max<size_t>(K, 1)));
-    pool_.parallel_for(int64_t(M), grain, [&](int64_t r0, int64_t r1) {
-      std::vector<float> row(W.dtype == DType::F32 ? 0 : K);
-      for (int64_t r = r0; r < r1; ++r) {
-        const float* w;
-        if (W.dtype == DType::F32) {
-          w = reinterpret_cast<const float*>(base + size_t(r) * rb);
-        } else {
-          cpu::to_f32(W.dtype, base + size_t(r) * rb, row.data(), K);
-          w = row.data();
+    // Blocks of 4 rows split across threads; each block is converted to f32 once and multiplied with
+    // the tokens two at a time by the 4x2 micro-kernel.
+    const int64_t blocks = int64_t((M + 3) / 4);
+    const int64_t grain = std::max<int64_t>(1, 4096 / int64_t(std::max<size_t>(K, 1)));
+    pool_.parallel_for(blocks, grain, [&](int64_t b0, int64_t b1) {
+      std::vector<float> rows(W.dtype == DType::F32 ? 0 : 4 * K);
+      const float* w[4];
+      float out[8];
+      for (int64_t blk = b0; blk < b1; ++blk) {
+        const size_t r0 = size_t(blk) * 4, nr = std::min<size_t>(4, M - r0);
+        for (size_t r = 0; r < 4; ++r) {
+          const size_t row = r0 + std::min(r, nr - 1);  // a short last block repeats its last row
+          if (W.dtype == DType::F32) {
+            w[r] = reinterpret_cast<const float*>(base + row * rb);
+          } else {
+            if (r < nr) cpu::to_f32(W.dtype, base + row * rb, rows.data() + r * K, K);
+            w[r] = rows.data() + std::min(r, nr - 1) * K;
+          }
         }
-        for (int t = 0; t < n; ++t) y[size_t(t) * M + size_t(r)] = cpu::dot(w, x + size_t(t) * K, K);
+        for (int t = 0; t < n; t += 2) {
+          const float* xs[2] = {x + size_t(t) * K, x + size_t(std::min(t + 1, n - 1)) * K};
+          cpu::dot_4x2(w, xs, K, out);
+          for (size_t r = 0; r < nr; ++r) {
+            y[size_t(t) * M + r0 + r] = out[r * 2];
+            if (t + 1 < n) y[size_t(t + 1) * M + r0 + r] = out[r * 2 + 1];
+          }
+        }
       }
     });
   }

@@ -16,6 +16,11 @@ void to_f32_ref(DType t, const void* src, float* dst, size_t n);
 float dot(const float* a, const float* b, size_t n);
 void to_f32(DType t, const void* src, float* dst, size_t n);
 
+// out[r * 2 + t] = dot(w[r], x[t]) for 4 rows and 2 vectors of length n: the matmul micro-kernel
+// (each weight and activation load feeds several FMAs).
+void dot_4x2_ref(const float* const w[4], const float* const x[2], size_t n, float out[8]);
+void dot_4x2(const float* const w[4], const float* const x[2], size_t n, float out[8]);
+
 bool have_avx2();  // what dispatch picked, for reports and tests
 
 }  // namespace g4::cpu
