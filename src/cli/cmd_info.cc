@@ -54,6 +54,13 @@ int cmd_info(int argc, char** argv) {
   std::printf("window       %d\nsoftcap      %g\nembed scale  %.6g\nrms eps      %g\ntokenizer    %s\n",
               c.sliding_window, c.final_softcap, c.embed_scale, c.rms_eps,
               loaded->tokenizer ? (std::to_string(loaded->tokenizer->vocab_size()) + " tokens").c_str() : "none");
+  if (c.vision.present)
+    std::printf("vision       %d px patches (%d values), embed %d, position table %d\n", c.vision.patch_px,
+                c.vision.patch_dim(), c.vision.embed_dim, c.vision.posemb_size);
+  else
+    std::printf("vision       none\n");
+  if (c.audio.present) std::printf("audio        %d-sample frames\n", c.audio.frame);
+  else std::printf("audio        none\n");
   std::printf("\nlayer  type     heads  kv  head_dim  k_eq_v  ffn    rope pairs\n");
   for (int i = 0; i < c.n_layers; ++i) {
     const LayerConfig& l = c.layers[size_t(i)];

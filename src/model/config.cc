@@ -267,6 +267,29 @@ Result<ModelConfig> config_from_hf_json(const std::string& json_text, const std:
     c.layers.push_back(std::move(l));
   }
   c.embed_scale = std::sqrt(float(c.hidden));
+
+  if (top.contains("vision_config") && top["vision_config"].is_object()) {
+    Fields v{top["vision_config"], file, "vision_config."};
+    G4_ASSIGN_OR_RETURN(int64_t patch, v.integer("patch_size", 16));
+    G4_ASSIGN_OR_RETURN(int64_t pool, v.integer("pooling_kernel_size", 3));
+    G4_ASSIGN_OR_RETURN(int64_t embed, v.integer("mm_embed_dim", c.hidden));
+    G4_ASSIGN_OR_RETURN(int64_t proj, v.integer("output_proj_dims", embed));
+    G4_ASSIGN_OR_RETURN(int64_t pos, v.integer("mm_posemb_size", 1120));
+    G4_ASSIGN_OR_RETURN(double veps, v.number("rms_norm_eps", 1e-6));
+    if (patch <= 0 || pool <= 0 || patch * pool > 4096 || embed <= 0 || embed > (1 << 20) || pos <= 0 || pos > (1 << 20))
+      return make_error("%s: vision_config sizes are out of range", file.c_str());
+    if (proj != embed)
+      return make_error("%s: vision_config.output_proj_dims (%lld) must equal mm_embed_dim (%lld)", file.c_str(),
+                        (long long)proj, (long long)embed);
+    c.vision = {true, int(patch * pool), int(embed), int(pos), 1e-5f, float(veps)};
+  }
+  if (top.contains("audio_config") && top["audio_config"].is_object()) {
+    Fields a{top["audio_config"], file, "audio_config."};
+    G4_ASSIGN_OR_RETURN(int64_t frame, a.integer("audio_embed_dim", 640));
+    G4_ASSIGN_OR_RETURN(double aeps, a.number("rms_norm_eps", 1e-6));
+    if (frame <= 0 || frame > (1 << 20)) return make_error("%s: audio_config.audio_embed_dim is out of range", file.c_str());
+    c.audio = {true, int(frame), float(aeps)};
+  }
   G4_TRY(c.validate());
   return c;
 }

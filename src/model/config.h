@@ -27,6 +27,24 @@ struct LayerConfig {
   std::vector<float> rope_inv_freq;
 };
 
+// The encoder-free vision embedder (spec §3.2); absent in text-only exports and GGUFs.
+struct VisionConfig {
+  bool present = false;
+  int patch_px = 0;     // model patch side (patch_size * pooling_kernel_size; 48 in the 12B)
+  int embed_dim = 0;    // mm_embed_dim (= output_proj_dims)
+  int posemb_size = 0;  // rows of the x/y position tables
+  float ln_eps = 1e-5f;  // the three LayerNorms (PyTorch default)
+  float rms_eps = 1e-6f;
+  int patch_dim() const { return patch_px * patch_px * 3; }
+};
+
+// The audio projection (spec §4): one raw frame of `frame` samples per soft token.
+struct AudioConfig {
+  bool present = false;
+  int frame = 0;  // audio_embed_dim (640 in the 12B)
+  float rms_eps = 1e-6f;
+};
+
 struct ModelConfig {
   std::string arch;  // "gemma4"
   int vocab_size = 0;
@@ -50,6 +68,8 @@ struct ModelConfig {
   std::vector<int32_t> suppress_ids;  // never sampled (EOI/EOA)
 
   std::vector<LayerConfig> layers;
+  VisionConfig vision;
+  AudioConfig audio;
 
   // Largest K/V row (n_kv_heads * head_dim) and q row over the layers, for scratch sizing.
   int max_q_width() const;

@@ -11,6 +11,13 @@ Result<std::unique_ptr<Gemma4Model>> Gemma4Model::create(ModelFiles files, Backe
   auto bound = bind_weights(c, m->files_.tensors(), m->files_.naming);
   if (!bound.ok()) return make_error("%s: %s", m->files_.path.c_str(), bound.error().message.c_str());
   const ModelWeights& w = bound.value();
+  if (m->files_.naming == TensorNaming::kHF) {
+    auto mm = bind_multimodal(c, m->files_.tensors());
+    if (!mm.ok()) return make_error("%s: %s", m->files_.path.c_str(), mm.error().message.c_str());
+    m->multimodal_ = mm.value();
+  } else {
+    c.vision.present = c.audio.present = false;  // GGUF keeps media weights in a separate mmproj file
+  }
   G4_TRY(c.validate());
 
   m->embed_ = backend.weight(*w.embed);

@@ -54,6 +54,7 @@ class Gemma4Model {
 
   ModelFiles files_;
   Backend& backend_;
+  MultimodalWeights multimodal_;  // bound and shape-checked; the embedders come with media input
   Weight embed_, output_;
   std::unique_ptr<Buffer> final_norm_;
   std::vector<Layer> layers_;

@@ -36,6 +36,56 @@ std::string hf_prefix(const TensorStore& store) {
 
 }  // namespace
 
+Result<MultimodalWeights> bind_multimodal(ModelConfig& c, const TensorStore& store) {
+  MultimodalWeights mm;
+  Binder b{store, TensorNaming::kHF};
+  // Returns the tensor under the first spelling that exists (shape-checked), or null if neither does.
+  auto find = [&](std::initializer_list<std::string> names, std::vector<int64_t> shape) -> Result<const TensorInfo*> {
+    for (const auto& n : names)
+      if (store.find(n)) return b.get(n, shape);
+    return static_cast<const TensorInfo*>(nullptr);
+  };
+  const std::string g = "model.vision_embedder.", h = "model.embed_vision.";
+  if (c.vision.present) {
+    const int64_t P = c.vision.patch_dim(), E = c.vision.embed_dim, H = c.hidden;
+    G4_ASSIGN_OR_RETURN(mm.patch_ln1_w, find({g + "patch_ln1.weight", h + "patch_ln1.weight"}, {P}));
+    G4_ASSIGN_OR_RETURN(mm.patch_ln1_b, find({g + "patch_ln1.bias", h + "patch_ln1.bias"}, {P}));
+    G4_ASSIGN_OR_RETURN(mm.patch_dense_w, find({g + "patch_dense.weight", h + "patch_dense.weight"}, {E, P}));
+    G4_ASSIGN_OR_RETURN(mm.patch_dense_b, find({g + "patch_dense.bias", h + "patch_dense.bias"}, {E}));
+    G4_ASSIGN_OR_RETURN(mm.patch_ln2_w, find({g + "patch_ln2.weight", h + "patch_ln2.weight"}, {E}));
+    G4_ASSIGN_OR_RETURN(mm.patch_ln2_b, find({g + "patch_ln2.bias", h + "patch_ln2.bias"}, {E}));
+    G4_ASSIGN_OR_RETURN(mm.pos_embedding,
+                        find({g + "pos_embedding", h + "pos_embedding"}, {c.vision.posemb_size, 2, E}));
+    G4_ASSIGN_OR_RETURN(mm.pos_norm_w, find({g + "pos_norm.weight", h + "pos_norm.weight"}, {E}));
+    G4_ASSIGN_OR_RETURN(mm.pos_norm_b, find({g + "pos_norm.bias", h + "pos_norm.bias"}, {E}));
+    G4_ASSIGN_OR_RETURN(mm.vision_proj, find({h + "embedding_projection.weight",
+                                              h + "multimodal_embedder.embedding_projection.weight"}, {H, E}));
+    const TensorInfo* all[] = {mm.patch_ln1_w, mm.patch_ln1_b, mm.patch_dense_w, mm.patch_dense_b, mm.patch_ln2_w,
+                               mm.patch_ln2_b, mm.pos_embedding, mm.pos_norm_w, mm.pos_norm_b, mm.vision_proj};
+    const char* names[] = {"patch_ln1.weight", "patch_ln1.bias", "patch_dense.weight", "patch_dense.bias",
+                           "patch_ln2.weight", "patch_ln2.bias", "pos_embedding", "pos_norm.weight",
+                           "pos_norm.bias", "embedding_projection.weight"};
+    int found = 0;
+    for (auto* t : all) found += t != nullptr;
+    if (found == 0) {
+      c.vision.present = false;  // a text-only export
+      mm = MultimodalWeights{};
+    } else if (found != 10) {
+      for (int i = 0; i < 10; ++i)
+        if (!all[i])
+          return make_error("vision embedder incomplete: missing tensor '%s%s' (or '%s%s')", g.c_str(), names[i],
+                            h.c_str(), names[i]);
+    }
+  }
+  if (c.audio.present) {
+    G4_ASSIGN_OR_RETURN(mm.audio_proj, find({"model.embed_audio.embedding_projection.weight",
+                                             "model.embed_audio.multimodal_embedder.embedding_projection.weight"},
+                                            {c.hidden, c.audio.frame}));
+    if (!mm.audio_proj) c.audio.present = false;
+  }
+  return mm;
+}
+
 Result<ModelWeights> bind_weights(ModelConfig& c, const TensorStore& store, TensorNaming naming) {
   Binder b{store, naming};
   ModelWeights w;

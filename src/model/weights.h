@@ -34,7 +34,26 @@ struct ModelWeights {
   std::vector<LayerWeights> layers;
 };
 
+// The vision embedder and audio projection (spec §3.2, §4). Null pointers where the checkpoint has
+// none (a text-only export); then config.vision/audio.present is cleared.
+struct MultimodalWeights {
+  const TensorInfo *patch_ln1_w = nullptr, *patch_ln1_b = nullptr;  // [patch_dim]
+  const TensorInfo *patch_dense_w = nullptr, *patch_dense_b = nullptr;  // [embed, patch_dim], [embed]
+  const TensorInfo *patch_ln2_w = nullptr, *patch_ln2_b = nullptr;  // [embed]
+  const TensorInfo* pos_embedding = nullptr;                        // [posemb, 2, embed]
+  const TensorInfo *pos_norm_w = nullptr, *pos_norm_b = nullptr;    // [embed]
+  const TensorInfo* vision_proj = nullptr;                          // [hidden, embed]
+  const TensorInfo* audio_proj = nullptr;                           // [hidden, frame]
+};
+
 enum class TensorNaming { kHF, kGGUF };
+
+// Finds the multimodal tensors under either spelling: Google's checkpoint names
+// (model.vision_embedder.*, model.embed_vision.embedding_projection) or the names transformers uses in
+// memory and some re-saved exports carry (model.embed_vision.*,
+// model.embed_vision.multimodal_embedder.embedding_projection). Either all vision tensors are present
+// with the right shapes or none are.
+Result<MultimodalWeights> bind_multimodal(ModelConfig& config, const TensorStore& store);
 
 // Finds and shape-checks every tensor. For GGUF, also decides k_eq_v per layer from whether attn_v
 // exists (updating `config`). Errors name the file, the tensor and expected vs found shape.

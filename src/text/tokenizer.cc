@@ -194,8 +194,17 @@ inline uint64_t hash_bytes(std::string_view s) {
     h = mix64(h ^ w);
   }
   uint64_t w = 0;
-  std::memcpy(&w, s.data() + i, s.size() - i);
-  return mix64(h ^ w ^ (uint64_t(s.size() - i) << 56));
+  const auto* t = reinterpret_cast<const unsigned char*>(s.data() + i);
+  size_t rem = s.size() - i;
+  if (rem >= 4) {  // two overlapping 4-byte loads cover 4..7 bytes
+    uint32_t lo, hi;
+    std::memcpy(&lo, t, 4);
+    std::memcpy(&hi, t + rem - 4, 4);
+    w = (uint64_t(hi) << 32) | lo;
+  } else if (rem > 0) {
+    w = (uint64_t(t[0]) << 16) | (uint64_t(t[rem / 2]) << 8) | t[rem - 1];
+  }
+  return mix64(h ^ w ^ (uint64_t(rem) << 56));
 }
 
 // Open-addressing map uint64 -> uint64 (key ~0 is reserved).
@@ -650,6 +659,7 @@ struct Tokenizer::Impl {
   PieceIndex vocab;                 // the BPE model's vocabulary
   std::vector<uint8_t> in_vocab;    // by id
   U64Map merges;                    // (left << 32 | right) -> (rank << 32 | merged id)
+  std::vector<std::pair<uint64_t, uint64_t>> pending_merges;  // while loading
   int32_t byte_ids[256];
   int32_t ascii_ids[128];
   int32_t unk_id = -1;
@@ -694,43 +704,56 @@ struct Tokenizer::Impl {
     return Status::Ok();
   }
 
-  // Adds merges 0..n-1 (rank = index); get(i, &a, &b) gives the two parts of merge i. Done in
-  // batches that prefetch the hash slots, since the lookups are memory bound.
+  // Resolves merges first_rank.. first_rank+n-1; get(i, &a, &b) gives the two parts of the i-th.
+  // The lookups are memory bound, so each is prefetched a few merges ahead. The (pair -> rank,
+  // merged id) entries are collected and go into the table in commit_merges().
   template <typename Get>
   Status add_merges(size_t first_rank, size_t n, Get get, std::vector<uint8_t>* produced) {
-    constexpr size_t kBatch = 32;
-    std::string_view a[kBatch], b[kBatch];
-    std::string ab[kBatch];
-    uint64_t ha[kBatch], hb[kBatch], hab[kBatch], key[kBatch], val[kBatch];
-    for (size_t base = 0; base < n; base += kBatch) {
-      size_t m = std::min(kBatch, n - base);
-      for (size_t j = 0; j < m; ++j) {
-        get(base + j, &a[j], &b[j]);
-        ab[j].assign(a[j]);
-        ab[j].append(b[j]);
-        ha[j] = hash_bytes(a[j]);
-        hb[j] = hash_bytes(b[j]);
-        hab[j] = hash_bytes(ab[j]);
-        vocab.prefetch(ha[j]);
-        vocab.prefetch(hb[j]);
-        vocab.prefetch(hab[j]);
-      }
-      for (size_t j = 0; j < m; ++j) {
-        int32_t ia = vocab.find_hashed(pieces, a[j], ha[j], false);
-        int32_t ib = vocab.find_hashed(pieces, b[j], hb[j], false);
-        int32_t im = vocab.find_hashed(pieces, ab[j], hab[j], false);
-        if (ia < 0 || ib < 0 || im < 0)
-          return make_error("%s: merge %zu ('%.*s' '%.*s') uses a piece missing from the vocabulary",
-                            name.c_str(), first_rank + base + j, int(a[j].size()), a[j].data(),
-                            int(b[j].size()), b[j].data());
-        key[j] = (uint64_t(uint32_t(ia)) << 32) | uint32_t(ib);
-        val[j] = (uint64_t(first_rank + base + j) << 32) | uint32_t(im);
-        merges.prefetch(key[j]);
-        if (produced) (*produced)[size_t(im)] = 1;
-      }
-      for (size_t j = 0; j < m; ++j) merges.put(key[j], val[j]);
+    constexpr size_t kAhead = 16;
+    struct Item {
+      std::string_view a, b;
+      std::string ab;
+      uint64_t ha, hb, hab;
+    };
+    Item ring[kAhead];
+    auto stage = [&](size_t i) {
+      Item& it = ring[i % kAhead];
+      get(i, &it.a, &it.b);
+      it.ab.assign(it.a);
+      it.ab.append(it.b);
+      it.ha = hash_bytes(it.a);
+      it.hb = hash_bytes(it.b);
+      it.hab = hash_bytes(it.ab);
+      vocab.prefetch(it.ha);
+      vocab.prefetch(it.hb);
+      vocab.prefetch(it.hab);
+    };
+    for (size_t i = 0; i < std::min(n, kAhead); ++i) stage(i);
+    for (size_t i = 0; i < n; ++i) {
+      const Item& it = ring[i % kAhead];
+      int32_t ia = vocab.find_hashed(pieces, it.a, it.ha, false);
+      int32_t ib = vocab.find_hashed(pieces, it.b, it.hb, false);
+      int32_t im = vocab.find_hashed(pieces, it.ab, it.hab, false);
+      if (ia < 0 || ib < 0 || im < 0)
+        return make_error("%s: merge %zu ('%.*s' '%.*s') uses a piece missing from the vocabulary",
+                          name.c_str(), first_rank + i, int(it.a.size()), it.a.data(), int(it.b.size()),
+                          it.b.data());
+      pending_merges.push_back({(uint64_t(uint32_t(ia)) << 32) | uint32_t(ib),
+                                (uint64_t(first_rank + i) << 32) | uint32_t(im)});
+      if (produced) (*produced)[size_t(im)] = 1;
+      if (i + kAhead < n) stage(i + kAhead);  // reuses this slot
     }
     return Status::Ok();
+  }
+
+  void commit_merges() {
+    merges.reserve(merges.size() + pending_merges.size());
+    constexpr size_t kAhead = 16;
+    for (size_t i = 0; i < pending_merges.size(); ++i) {
+      if (i + kAhead < pending_merges.size()) merges.prefetch(pending_merges[i + kAhead].first);
+      merges.put(pending_merges[i].first, pending_merges[i].second);  // a repeated pair: last wins
+    }
+    pending_merges = {};
   }
 
   Status add_token(AddedToken t) {
@@ -1253,7 +1276,7 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_hf_json_text(std::string_view
             } else if (mkey == "merges") {
               have_merges = true;
               if (!sc.eat('[')) return bad("merges is not an array");
-              if (impl->merges.size() == 0) impl->merges.reserve((text.size() - sc.offset()) / 24);
+              impl->pending_merges.reserve((text.size() - sc.offset()) / 20);  // a guess: ~20 bytes each
               if (!sc.eat(']')) {
                 while (true) {
                   if (vocab_built && merge_strings.size() >= 512) G4_TRY(flush_merges());
@@ -1367,6 +1390,7 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_hf_json_text(std::string_view
 
   if (!vocab_built) G4_TRY(build_vocab());
   G4_TRY(flush_merges());
+  impl->commit_merges();
 
   std::string unk = str_or(model_config, "unk_token", "");
   if (!unk.empty()) {
@@ -1428,7 +1452,7 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_gguf(const GgufFile& gguf) {
   G4_TRY(impl->set_pieces(*tokens, std::move(in_model)));
 
   std::vector<uint8_t> produced(tokens->size(), 0);
-  impl->merges.reserve(merges->size());
+  impl->pending_merges.reserve(merges->size());
   for (size_t i = 0; i < merges->size(); ++i) {
     const std::string& m = (*merges)[i];
     if (m.size() < 3 || m.find(' ', 1) == std::string::npos || m.find(' ', 1) + 1 >= m.size())
@@ -1443,6 +1467,7 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_gguf(const GgufFile& gguf) {
         *b = m.substr(sp + 1);
       },
       &produced));
+  impl->commit_merges();
 
   // The converter writes HF's special tokens as CONTROL and other added tokens as USER_DEFINED,
   // but HF's non-special added tokens inside the base vocabulary (e.g. "<table>", "<unused0>")
