@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "io/gguf.h"
@@ -402,6 +403,23 @@ Result<ModelConfig> config_from_gguf(const GgufFile& g, const std::string& file)
   if (g.get("tokenizer.ggml.bos_token_id")) { G4_ASSIGN_OR_RETURN(int64_t b, g.get_int("tokenizer.ggml.bos_token_id")); c.bos_id = int32_t(b); }
   if (g.get("tokenizer.ggml.padding_token_id")) { G4_ASSIGN_OR_RETURN(int64_t p, g.get_int("tokenizer.ggml.padding_token_id")); c.pad_id = int32_t(p); }
   if (g.get("tokenizer.ggml.eos_token_id")) { G4_ASSIGN_OR_RETURN(int64_t e, g.get_int("tokenizer.ggml.eos_token_id")); c.eos_ids.push_back(int32_t(e)); }
+  // Special ids by their pieces (GGUF has no multimodal config): media markers, the chat stop tokens
+  // (<turn|> ends a turn, <|tool_response> hands over to a tool) and the two ids never to sample.
+  if (g.get("tokenizer.ggml.tokens")) {
+    G4_ASSIGN_OR_RETURN(auto tokens, g.get_string_array("tokenizer.ggml.tokens"));
+    std::map<std::string_view, int32_t*> by_piece = {
+        {"<|image>", &c.boi_id}, {"<image|>", &c.eoi_id}, {"<|image|>", &c.image_id}, {"<|video|>", &c.video_id},
+        {"<|audio>", &c.boa_id}, {"<audio|>", &c.eoa_id}, {"<|audio|>", &c.audio_id}};
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      const std::string& t = tokens[i];
+      if (auto it = by_piece.find(t); it != by_piece.end()) *it->second = int32_t(i);
+      if ((t == "<turn|>" || t == "<|tool_response>") &&
+          std::find(c.eos_ids.begin(), c.eos_ids.end(), int32_t(i)) == c.eos_ids.end())
+        c.eos_ids.push_back(int32_t(i));
+    }
+    for (int32_t id : {c.eoi_id, c.eoa_id})
+      if (id >= 0) c.suppress_ids.push_back(id);
+  }
   c.embed_scale = std::sqrt(float(c.hidden));
   if (c.vocab_size <= 0) return make_error("%s: tensor 'token_embd.weight' missing or not 2-D", file.c_str());
   G4_TRY(c.validate());

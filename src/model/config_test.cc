@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "io/gguf.h"
 #include "model/config.h"
 #include "model/loader.h"
 #include "model/weights.h"
@@ -291,6 +292,46 @@ TEST(Weights, MultimodalTensorsUnderEitherSpelling) {
     ASSERT_FALSE(mm.ok());
     EXPECT_NE(mm.error().message.find("expected [64, 2, 96]"), std::string::npos) << mm.error().message;
   }
+}
+
+}  // namespace
+}  // namespace g4
+
+namespace g4 {
+namespace {
+
+TEST(Config, GgufSpecialIdsComeFromTheVocabulary) {
+  auto r = load_gguf(testing::fixture("tiny-a/model.gguf"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  GgufFile& g = r.value();
+  // Give the file a vocabulary with the Gemma 4 control pieces at their 12B ids' places in a small vocab.
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 1024; ++i) tokens.push_back("t" + std::to_string(i));
+  tokens[1] = "<eos>";
+  tokens[50] = "<|tool_response>";
+  tokens[106] = "<turn|>";
+  tokens[1000] = "<|image>";
+  tokens[1001] = "<image|>";
+  tokens[1002] = "<|image|>";
+  tokens[1004] = "<|audio>";
+  tokens[1005] = "<audio|>";
+  GgufValue v;
+  v.type = GgufValue::Type::ARRAY;
+  v.elem_type = GgufValue::Type::STRING;
+  v.v = tokens;
+  g.meta["tokenizer.ggml.tokens"] = v;
+  GgufValue eos;
+  eos.type = GgufValue::Type::U32;
+  eos.v = int64_t(1);
+  g.meta["tokenizer.ggml.eos_token_id"] = eos;
+  auto c = config_from_gguf(g, "model.gguf");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->eos_ids, (std::vector<int32_t>{1, 50, 106}));
+  EXPECT_EQ(c->suppress_ids, (std::vector<int32_t>{1001, 1005}));
+  EXPECT_EQ(c->boi_id, 1000);
+  EXPECT_EQ(c->image_id, 1002);
+  EXPECT_EQ(c->boa_id, 1004);
+  EXPECT_EQ(c->video_id, -1);
 }
 
 }  // namespace

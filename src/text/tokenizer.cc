@@ -194,17 +194,8 @@ inline uint64_t hash_bytes(std::string_view s) {
     h = mix64(h ^ w);
   }
   uint64_t w = 0;
-  const auto* t = reinterpret_cast<const unsigned char*>(s.data() + i);
-  size_t rem = s.size() - i;
-  if (rem >= 4) {  // two overlapping 4-byte loads cover 4..7 bytes
-    uint32_t lo, hi;
-    std::memcpy(&lo, t, 4);
-    std::memcpy(&hi, t + rem - 4, 4);
-    w = (uint64_t(hi) << 32) | lo;
-  } else if (rem > 0) {
-    w = (uint64_t(t[0]) << 16) | (uint64_t(t[rem / 2]) << 8) | t[rem - 1];
-  }
-  return mix64(h ^ w ^ (uint64_t(rem) << 56));
+  if (s.size() > i) std::memcpy(&w, s.data() + i, s.size() - i);
+  return mix64(h ^ w ^ (uint64_t(s.size() - i) << 56));
 }
 
 // Open-addressing map uint64 -> uint64 (key ~0 is reserved).

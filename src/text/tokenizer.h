@@ -14,6 +14,10 @@
 //    tokenizer.json). This reproduces HF on all test data. But Gemma 4's converter writes
 //    <|channel>, <|tool_call>, <|"|> etc. as USER_DEFINED, so from GGUF those are matched in text
 //    even without parse_special.
+// tokenizer.json support covers what Gemma uses and a little more: a BPE model (byte fallback,
+// unk, fuse_unk, ignore_merges), Replace/Prepend normalizers, literal-string Split pre-tokenizers,
+// Replace/ByteFallback/Fuse decoders, added tokens with normalized/lstrip/rstrip. Anything else
+// (regexes, NFKC, single_word, dropout, ...) is refused with an error rather than approximated.
 #pragma once
 
 #include <cstdint>

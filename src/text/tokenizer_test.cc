@@ -475,26 +475,40 @@ TEST(TokenizerErrors, BadInputs) {
 }
 
 TEST(TokenizerErrors, TinyTokenizer) {
-  // A hand-written BPE: merges by rank, byte fallback, unknown characters, a Split pre-tokenizer.
+  // A hand-written BPE: merges by rank, unknown characters, a Split pre-tokenizer, added tokens
+  // with lstrip/rstrip and one matched in normalized text. Expected ids are HF's.
   const char* text = R"({
-    "added_tokens": [{"id": 7, "content": "<s>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true}],
+    "added_tokens": [
+      {"id": 7, "content": "<s>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
+      {"id": 8, "content": "<m>", "single_word": false, "lstrip": true, "rstrip": true, "normalized": false, "special": false},
+      {"id": 9, "content": "ab_", "single_word": false, "lstrip": false, "rstrip": false, "normalized": true, "special": false}],
     "normalizer": {"type": "Replace", "pattern": {"String": " "}, "content": "_"},
     "pre_tokenizer": {"type": "Split", "pattern": {"String": "_"}, "behavior": "MergedWithNext", "invert": false},
     "decoder": {"type": "Sequence", "decoders": [
       {"type": "Replace", "pattern": {"String": "_"}, "content": " "}, {"type": "ByteFallback"}, {"type": "Fuse"}]},
     "model": {"type": "BPE", "unk_token": "<unk>", "fuse_unk": true, "byte_fallback": false,
-      "vocab": {"<unk>": 0, "a": 1, "b": 2, "ab": 3, "_": 4, "_ab": 5, "bb": 6, "<s>": 7},
+      "vocab": {"<unk>": 0, "a": 1, "b": 2, "ab": 3, "_": 4, "_ab": 5, "bb": 6, "<s>": 7, "<m>": 8, "ab_": 9},
       "merges": ["a b", "_ ab", "b b"]}
   })";
   auto r = Tokenizer::from_hf_json_text(text, "tiny.json");
   ASSERT_TRUE(r.ok()) << r.error().message;
   const Tokenizer& t = *r.value();
-  EXPECT_EQ(t.encode("ab ab", true), (Ids{3, 5}));
-  EXPECT_EQ(t.encode("abb", true), (Ids{3, 2}));          // "a b" outranks "b b"
-  EXPECT_EQ(t.encode("bbb", true), (Ids{6, 2}));          // equal ranks: leftmost first
-  EXPECT_EQ(t.encode("xyab", true), (Ids{0, 3}));         // unknown run fused into one <unk>
+  EXPECT_EQ(t.encode("b ab", true), (Ids{2, 5}));        // Split merged with next: "b", "_ab"
+  EXPECT_EQ(t.encode("bb_ab", true), (Ids{6, 5}));
+  EXPECT_EQ(t.encode("_ab_ab", true), (Ids{4, 9, 3}));   // "ab_" is found first
+  EXPECT_EQ(t.encode("abb", true), (Ids{3, 2}));         // "a b" outranks "b b"
+  EXPECT_EQ(t.encode("bbb", true), (Ids{6, 2}));         // equal ranks: leftmost first
+  EXPECT_EQ(t.encode("xyab", true), (Ids{0, 3}));        // unknown run fused into one <unk>
   EXPECT_EQ(t.encode("<s>ab", true), (Ids{7, 3}));
-  EXPECT_EQ(t.encode("<s>", false), (Ids{0}));            // '<', 's', '>' are unknown
+  EXPECT_EQ(t.encode("<s>", false), (Ids{0}));           // '<', 's', '>' are unknown
+  EXPECT_EQ(t.encode("ab ab", true), (Ids{9, 3}));       // "ab_" matches the normalized text
+  EXPECT_EQ(t.encode("xab b", true), (Ids{0, 9, 2}));
+  EXPECT_EQ(t.encode("a <m> b", true), (Ids{1, 8, 2}));  // lstrip/rstrip swallow the spaces
+  EXPECT_EQ(t.encode("a  \t<m>\n b", true), (Ids{1, 8, 2}));
+  EXPECT_EQ(t.encode("  <m>", true), (Ids{8}));
+  EXPECT_EQ(t.encode("b<m>b", true), (Ids{2, 8, 2}));
+  EXPECT_EQ(t.encode("ab<m>  ab ", true), (Ids{3, 8, 9}));
+  EXPECT_EQ(t.encode(" <s> <m> ", true), (Ids{4, 7, 8}));
   EXPECT_EQ(t.decode({7, 3, 5}), "<s>ab ab");
 }
 

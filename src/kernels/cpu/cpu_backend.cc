@@ -68,6 +68,20 @@ class CpuBackend : public Backend {
     // the tokens two at a time by the 4x2 micro-kernel.
     const int64_t blocks = int64_t((M + 3) / 4);
     const int64_t grain = std::max<int64_t>(1, 4096 / int64_t(std::max<size_t>(K, 1)));
+    if (n == 1) {
+      // Decode: stream each row once, converting in registers.
+      pool_.parallel_for(blocks, grain, [&](int64_t b0, int64_t b1) {
+        const void* w[4];
+        float out[4];
+        for (int64_t blk = b0; blk < b1; ++blk) {
+          const size_t r0 = size_t(blk) * 4, nr = std::min<size_t>(4, M - r0);
+          for (size_t r = 0; r < 4; ++r) w[r] = base + (r0 + std::min(r, nr - 1)) * rb;
+          cpu::dot_4x1(W.dtype, w, x, K, out);
+          for (size_t r = 0; r < nr; ++r) y[r0 + r] = out[r];
+        }
+      });
+      return;
+    }
     pool_.parallel_for(blocks, grain, [&](int64_t b0, int64_t b1) {
       std::vector<float> rows(W.dtype == DType::F32 ? 0 : 4 * K);
       const float* w[4];

@@ -1,6 +1,7 @@
 #include "kernels/cpu/dot.h"
 
 #include <cstring>
+#include <vector>
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -42,8 +43,47 @@ void dot_4x2_ref(const float* const w[4], const float* const x[2], size_t n, flo
     for (int t = 0; t < 2; ++t) out[r * 2 + t] = dot_ref(w[r], x[t], n);
 }
 
+void dot_4x1_ref(DType t, const void* const w[4], const float* x, size_t n, float out[4]) {
+  std::vector<float> row(n);
+  for (int r = 0; r < 4; ++r) {
+    to_f32_ref(t, w[r], row.data(), n);
+    out[r] = dot_ref(row.data(), x, n);
+  }
+}
+
 #if defined(__x86_64__)
 namespace {
+
+// Eight elements of a row as f32.
+__attribute__((target("avx2,fma,f16c"))) inline __m256 load8(DType t, const void* p, size_t i) {
+  if (t == DType::F32) return _mm256_loadu_ps(static_cast<const float*>(p) + i);
+  const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(p) + i));
+  if (t == DType::F16) return _mm256_cvtph_ps(h);
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+template <DType T>
+__attribute__((target("avx2,fma,f16c"))) void dot_4x1_avx2_t(const void* const w[4], const float* x, size_t n,
+                                                              float out[4]) {
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 xv = _mm256_loadu_ps(x + i);
+    for (int r = 0; r < 4; ++r) acc[r] = _mm256_fmadd_ps(load8(T, w[r], i), xv, acc[r]);
+  }
+  for (int r = 0; r < 4; ++r) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc[r]), _mm256_extractf128_ps(acc[r], 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    float v = _mm_cvtss_f32(s);
+    if (i < n) {
+      float tail[8];
+      to_f32_ref(T, static_cast<const uint8_t*>(w[r]) + i * dtype_size(T), tail, n - i);
+      for (size_t j = i; j < n; ++j) v += tail[j - i] * x[j];
+    }
+    out[r] = v;
+  }
+}
 
 __attribute__((target("avx2,fma"))) inline float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -126,6 +166,15 @@ const bool kAvx2 = detect_avx2();
 }  // namespace
 
 bool have_avx2() { return kAvx2; }
+void dot_4x1(DType t, const void* const w[4], const float* x, size_t n, float out[4]) {
+  if (!kAvx2) return dot_4x1_ref(t, w, x, n, out);
+  switch (t) {
+    case DType::F32: return dot_4x1_avx2_t<DType::F32>(w, x, n, out);
+    case DType::F16: return dot_4x1_avx2_t<DType::F16>(w, x, n, out);
+    case DType::BF16: return dot_4x1_avx2_t<DType::BF16>(w, x, n, out);
+    default: return dot_4x1_ref(t, w, x, n, out);
+  }
+}
 void dot_4x2(const float* const w[4], const float* const x[2], size_t n, float out[8]) {
   if (kAvx2) dot_4x2_avx2(w, x, n, out);
   else dot_4x2_ref(w, x, n, out);
@@ -137,6 +186,7 @@ void to_f32(DType t, const void* src, float* dst, size_t n) {
 }
 #else
 bool have_avx2() { return false; }
+void dot_4x1(DType t, const void* const w[4], const float* x, size_t n, float out[4]) { dot_4x1_ref(t, w, x, n, out); }
 void dot_4x2(const float* const w[4], const float* const x[2], size_t n, float out[8]) { dot_4x2_ref(w, x, n, out); }
 float dot(const float* a, const float* b, size_t n) { return dot_ref(a, b, n); }
 void to_f32(DType t, const void* src, float* dst, size_t n) { to_f32_ref(t, src, dst, n); }

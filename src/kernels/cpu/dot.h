@@ -21,6 +21,11 @@ void to_f32(DType t, const void* src, float* dst, size_t n);
 void dot_4x2_ref(const float* const w[4], const float* const x[2], size_t n, float out[8]);
 void dot_4x2(const float* const w[4], const float* const x[2], size_t n, float out[8]);
 
+// out[r] = dot(row r of type t, x) for 4 rows of n elements stored as `t`, converted in registers:
+// the decode (matrix-vector) kernel, which must stream weights at memory speed.
+void dot_4x1_ref(DType t, const void* const w[4], const float* x, size_t n, float out[4]);
+void dot_4x1(DType t, const void* const w[4], const float* x, size_t n, float out[4]);
+
 bool have_avx2();  // what dispatch picked, for reports and tests
 
 }  // namespace g4::cpu

@@ -42,6 +42,33 @@ TEST(Dot4x2, MatchesReferenceOnAllLengths) {
   }
 }
 
+TEST(Dot4x1, AllTypesMatchReference) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> nd;
+  for (size_t n : {1, 7, 8, 9, 64, 1000}) {
+    std::vector<float> x(n);
+    for (auto& e : x) e = nd(rng);
+    std::vector<std::vector<float>> f(4, std::vector<float>(n));
+    std::vector<std::vector<uint16_t>> h(4, std::vector<uint16_t>(n)), b(4, std::vector<uint16_t>(n));
+    for (int r = 0; r < 4; ++r)
+      for (size_t i = 0; i < n; ++i) {
+        f[size_t(r)][i] = nd(rng);
+        h[size_t(r)][i] = f32_to_f16(f[size_t(r)][i]);
+        b[size_t(r)][i] = f32_to_bf16(f[size_t(r)][i]);
+      }
+    for (DType t : {DType::F32, DType::F16, DType::BF16}) {
+      const void* w[4];
+      for (int r = 0; r < 4; ++r)
+        w[r] = t == DType::F32 ? static_cast<const void*>(f[size_t(r)].data())
+             : t == DType::F16 ? static_cast<const void*>(h[size_t(r)].data()) : b[size_t(r)].data();
+      float a[4], e[4];
+      dot_4x1(t, w, x.data(), n, a);
+      dot_4x1_ref(t, w, x.data(), n, e);
+      for (int r = 0; r < 4; ++r) EXPECT_NEAR(a[r], e[r], 1e-4 * (1 + std::fabs(e[r]))) << dtype_name(t) << " " << n;
+    }
+  }
+}
+
 std::vector<uint16_t> edge_halves() {
   std::vector<uint16_t> v;
   for (uint32_t i = 0; i < 65536; i += 7) v.push_back(uint16_t(i));
