@@ -108,6 +108,8 @@ std::vector<float> all_logits(Gemma4Model& m, const std::vector<int32_t>& ids, i
   return logits;
 }
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.variant << "/" << c.format << "/" << c.prompt; }
+
 class GoldenTest : public ::testing::TestWithParam<Case> {};
 
 // Every hidden state and the logits of a whole-prompt forward match the reference.

@@ -1,6 +1,7 @@
 #include "testing/fixtures.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <mutex>
@@ -31,7 +32,9 @@ std::string fixture(const std::string& rel) {
   if (exists(out)) return out;
   if (!exists(src + ".xz")) throw std::runtime_error("missing fixture " + src + "(.xz)");
   const std::string dir = out.substr(0, out.rfind('/'));
-  run("mkdir -p '" + dir + "' && xz -dc '" + src + ".xz' > '" + out + ".tmp' && mv '" + out + ".tmp' '" + out + "'");
+  // Test processes run in parallel: each decompresses to its own temporary name, then renames (atomic).
+  const std::string tmp = out + ".tmp." + std::to_string(getpid());
+  run("mkdir -p '" + dir + "' && xz -dc '" + src + ".xz' > '" + tmp + "' && mv -f '" + tmp + "' '" + out + "'");
   return out;
 }
 
@@ -39,8 +42,11 @@ std::string hf_fixture_dir(const std::string& dir) {
   const std::string weights = fixture(dir + "/model.safetensors");
   const std::string out_dir = weights.substr(0, weights.rfind('/'));
   std::lock_guard<std::mutex> lk(mu);
-  if (!exists(out_dir + "/config.json"))
-    run("cp '" + std::string(G4_TEST_DATA) + "/" + dir + "/config.json' '" + out_dir + "/config.json'");
+  if (!exists(out_dir + "/config.json")) {
+    const std::string tmp = out_dir + "/config.json.tmp." + std::to_string(getpid());
+    run("cp '" + std::string(G4_TEST_DATA) + "/" + dir + "/config.json' '" + tmp + "' && mv -f '" + tmp + "' '" +
+        out_dir + "/config.json'");
+  }
   return out_dir;
 }
 
