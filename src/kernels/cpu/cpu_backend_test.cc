@@ -22,8 +22,14 @@ class CpuBackendTest : public ::testing::Test {
   std::unique_ptr<Backend> be = make_cpu_backend(2);
 };
 
-TEST_F(CpuBackendTest, MatmulAllWeightTypes) {
-  const int rows = 37, cols = 70, n = 5;
+class MatmulTest : public CpuBackendTest, public ::testing::WithParamInterface<std::tuple<int, int>> {};
+
+// Every weight type against a double-precision product; n = 1 is the decode path (rows walked in
+// four distant streams), n > 1 the prefill path; row counts that are not multiples of 4 or of the
+// thread split exercise the tails.
+TEST_P(MatmulTest, AllWeightTypes) {
+  const auto [rows, n] = GetParam();
+  const int cols = 70;
   auto w32 = randn(size_t(rows * cols), 1);
   std::vector<uint16_t> w16(w32.size()), wb(w32.size());
   for (size_t i = 0; i < w32.size(); ++i) {
@@ -44,10 +50,13 @@ TEST_F(CpuBackendTest, MatmulAllWeightTypes) {
                   : c.t == DType::F16 ? f16_to_f32(w16[size_t(r * cols + k)]) : bf16_to_f32(wb[size_t(r * cols + k)]);
           ref += double(w) * x[size_t(t * cols + k)];
         }
-        EXPECT_NEAR(y[size_t(t * rows + r)], ref, 1e-4) << dtype_name(c.t);
+        EXPECT_NEAR(y[size_t(t * rows + r)], ref, 1e-4) << dtype_name(c.t) << " row " << r << " token " << t;
       }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Shapes, MatmulTest,
+                         ::testing::Combine(::testing::Values(1, 3, 4, 37, 64, 203), ::testing::Values(1, 2, 5)));
 
 TEST_F(CpuBackendTest, RmsNormWithAndWithoutWeight) {
   const int rows = 3, dim = 33;
