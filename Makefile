@@ -19,11 +19,13 @@ build-asan: setup
 	@cmake -S . -B $(BUILD_ASAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DG4_SANITIZE=ON > /dev/null
 	@cmake --build $(BUILD_ASAN) -j $(JOBS) --target g4_tests g4
 
-# Every test: unit and golden tests, CLI tests, then the unit tests again under ASan + UBSan.
+# Every test: unit and golden tests, CLI tests, the same again under ASan + UBSan, then the file
+# parsers' fuzzers for a bounded time.
 test: build build-asan
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=15
 
 # Runs g4 on the tiny Gemma 4 model the project ships (random weights: it proves the pipeline, not
 # the prose). Real weights: g4 run -m PATH_TO_MODEL -p "..."
@@ -45,7 +47,9 @@ fuzz: setup
 	@cmake -S . -B build-fuzz $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DG4_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ > /dev/null
 	@cmake --build build-fuzz -j $(JOBS) --target gguf_fuzz safetensors_fuzz
 	@for f in gguf_fuzz safetensors_fuzz; do mkdir -p build-fuzz/corpus-$$f; \
-	  build-fuzz/$$f -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$f || exit 1; done
+	  if build-fuzz/$$f -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$f > build-fuzz/$$f.log 2>&1; then \
+	    echo "fuzz: $$f: $$(grep -oE 'Done [0-9]+ runs' build-fuzz/$$f.log), no crash"; \
+	  else tail -40 build-fuzz/$$f.log; echo "fuzz: $$f FAILED"; exit 1; fi; done
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz
