@@ -16,6 +16,7 @@ import numpy as np
 import gguf
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference"))
+import gguf_writer  # noqa: E402
 from export_gguf import tokenizer_adder  # noqa: E402
 
 PRESETS = {
@@ -40,34 +41,12 @@ def main():
     sliding[-1] = False
     rng = np.random.default_rng(a.seed)
 
-    arch = "gemma4"
-    w = gguf.GGUFWriter(a.out, arch)
-    w.add_name(f"g4 synthetic {a.preset}")
-    w.add_block_count(L)
-    w.add_context_length(262144)
-    w.add_embedding_length(H)
-    w.add_feed_forward_length([Fd] * L)
-    w.add_head_count(nh)
-    w.add_head_count_kv([kv_s if s else kv_f for s in sliding])
-    w.add_key_length(hd_f)
-    w.add_value_length(hd_f)
-    w.add_uint32(f"{arch}.attention.key_length_swa", hd_s)
-    w.add_uint32(f"{arch}.attention.value_length_swa", hd_s)
-    w.add_rope_dimension_count(hd_f)
-    w.add_uint32(f"{arch}.rope.dimension_count_swa", hd_s)
-    w.add_rope_freq_base(1e6)
-    w.add_float32(f"{arch}.rope.freq_base_swa", 1e4)
-    w.add_sliding_window(W)
-    w.add_array(f"{arch}.attention.sliding_window_pattern", sliding)
-    w.add_uint32(f"{arch}.attention.shared_kv_layers", 0)
-    w.add_uint32(f"{arch}.embedding_length_per_layer_input", 0)
-    w.add_layer_norm_rms_eps(1e-6)
-    w.add_final_logit_softcapping(30.0)
-    if a.tokenizer:
-        tokenizer_adder(a.tokenizer)(w)
-    else:
-        w.add_tokenizer_model("none")
-        w.add_uint32(f"{arch}.vocab_size", V)
+    geo = gguf_writer.Geometry(
+        vocab=V, hidden=H, ffn=Fd, n_heads=nh, sliding=sliding, kv_heads=[kv_s if s else kv_f for s in sliding],
+        swa_head_dim=hd_s, full_head_dim=hd_f, window=W, context=262144, theta_full=1e6, theta_swa=1e4,
+        partial_rotary=0.25)
+    w = gguf_writer.begin_gemma4(a.out, f"g4 synthetic {a.preset}", geo,
+                                 tokenizer_adder(a.tokenizer) if a.tokenizer else None)
 
     def mat(name, rows, cols):
         x = rng.standard_normal((rows, cols), dtype=np.float32) * 0.02
@@ -83,9 +62,6 @@ def main():
     def norm(name, n):
         w.add_tensor(name, (1.0 + 0.1 * rng.standard_normal(n)).astype(np.float32))
 
-    freqs = np.full(hd_f // 2, 1e30, dtype=np.float32)
-    freqs[: hd_f // 8] = 1.0
-    w.add_tensor("rope_freqs.weight", freqs)
     mat("token_embd.weight", V, H)
     norm("output_norm.weight", H)
     for i in range(L):
@@ -106,10 +82,7 @@ def main():
         mat(b + "ffn_down.weight", H, Fd)
         norm(b + "post_ffw_norm.weight", H)
         w.add_tensor(b + "layer_output_scale.weight", np.array([0.9], dtype=np.float32))
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+    gguf_writer.finish(w)
 
 
 if __name__ == "__main__":

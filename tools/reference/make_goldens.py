@@ -33,29 +33,49 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 S, F = "sliding_attention", "full_attention"
 
 
-def tiny_a_config():
-    # Tiny-A of the spec's tiny-configs: every 12B code path, 2 M parameters.
+def tiny_config(vocab_size, layer_types, sliding_window, max_positions, vision, audio_embed_dim, eos_token_id,
+                **token_ids):
+    """The spec's tiny Gemma 4 configs: hidden 128, 4 query heads, GQA 2:1 on sliding layers (head dim 64),
+    MQA with K = V on full layers (head dim 128), proportional RoPE, softcap 30."""
     return Gemma4UnifiedConfig(
         text_config=dict(
-            model_type="gemma4_unified_text", vocab_size=1024, hidden_size=128, intermediate_size=512,
-            num_hidden_layers=6, layer_types=[S, S, F, S, S, F], num_attention_heads=4,
+            model_type="gemma4_unified_text", vocab_size=vocab_size, hidden_size=128, intermediate_size=512,
+            num_hidden_layers=len(layer_types), layer_types=layer_types, num_attention_heads=4,
             num_key_value_heads=2, head_dim=64, global_head_dim=128, num_global_key_value_heads=1,
-            attention_k_eq_v=True, sliding_window=8, max_position_embeddings=4096,
+            attention_k_eq_v=True, sliding_window=sliding_window, max_position_embeddings=max_positions,
             rope_parameters={
                 S: {"rope_type": "default", "rope_theta": 10000.0},
                 F: {"rope_type": "proportional", "partial_rotary_factor": 0.25, "rope_theta": 1000000.0},
             },
             rms_norm_eps=1e-6, hidden_activation="gelu_pytorch_tanh", final_logit_softcapping=30.0,
             use_bidirectional_attention="vision", num_kv_shared_layers=0, use_double_wide_mlp=False,
-            attention_bias=False, tie_word_embeddings=True, pad_token_id=0, eos_token_id=1, bos_token_id=2,
-            initializer_range=0.02,
+            attention_bias=False, tie_word_embeddings=True, pad_token_id=0, eos_token_id=eos_token_id,
+            bos_token_id=2, initializer_range=0.02,
         ),
-        vision_config=dict(model_type="gemma4_unified_vision", patch_size=4, pooling_kernel_size=2,
-                           mm_embed_dim=96, output_proj_dims=96, mm_posemb_size=32, rms_norm_eps=1e-6),
-        audio_config=dict(model_type="gemma4_unified_audio", audio_embed_dim=32, rms_norm_eps=1e-6),
-        boi_token_id=1000, eoi_token_id=1001, image_token_id=1002, video_token_id=1003,
-        boa_token_id=1004, eoa_token_index=1005, audio_token_id=1006, tie_word_embeddings=True,
+        vision_config=dict(model_type="gemma4_unified_vision", rms_norm_eps=1e-6, **vision),
+        audio_config=dict(model_type="gemma4_unified_audio", audio_embed_dim=audio_embed_dim, rms_norm_eps=1e-6),
+        tie_word_embeddings=True, **token_ids,
     )
+
+
+def tiny_a_config():
+    # Tiny-A: every 12B code path in 2 M parameters; a 1024-token vocabulary with remapped special ids.
+    return tiny_config(
+        1024, [S, S, F, S, S, F], sliding_window=8, max_positions=4096,
+        vision=dict(patch_size=4, pooling_kernel_size=2, mm_embed_dim=96, output_proj_dims=96, mm_posemb_size=32),
+        audio_embed_dim=32, eos_token_id=1,
+        boi_token_id=1000, eoi_token_id=1001, image_token_id=1002, video_token_id=1003,
+        boa_token_id=1004, eoa_token_index=1005, audio_token_id=1006)
+
+
+def tiny_b_config():
+    # Tiny-B: the real vocabulary and special ids, the real 5:1 layer pattern, 48-px patches and 640-sample
+    # frames (too large to commit: its embedding alone is 33.6 M parameters).
+    return tiny_config(
+        262144, [S, S, S, S, S, F] * 2, sliding_window=128, max_positions=262144,
+        vision=dict(patch_size=16, pooling_kernel_size=3, mm_embed_dim=128, output_proj_dims=128,
+                    mm_posemb_size=1120),
+        audio_embed_dim=640, eos_token_id=[1, 106])
 
 
 def exactly_representable(t):
