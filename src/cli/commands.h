@@ -10,6 +10,7 @@ namespace g4::cli {
 int cmd_run(int argc, char** argv);
 int cmd_logits(int argc, char** argv);
 int cmd_info(int argc, char** argv);
+int cmd_tokenize(int argc, char** argv);
 
 inline int fail(const Error& e) {
   std::fprintf(stderr, "g4: error: %s\n", e.message.c_str());

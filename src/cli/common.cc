@@ -12,6 +12,14 @@ std::vector<Option> model_options() {
   };
 }
 
+Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path) {
+  if (path.empty()) return make_error("no model given (-m PATH)");
+  G4_ASSIGN_OR_RETURN(ModelFiles files, open_model_files(path));
+  if (!files.tokenizer_json.empty()) return Tokenizer::from_hf_json(files.tokenizer_json);
+  if (files.gguf && files.gguf->get("tokenizer.ggml.tokens")) return Tokenizer::from_gguf(*files.gguf);
+  return make_error("%s ships no tokenizer (no tokenizer.json, no GGUF vocabulary)", path.c_str());
+}
+
 Result<Loaded> load_model(const std::string& path, int threads) {
   if (path.empty()) return make_error("no model given (-m PATH)");
   Loaded l;

@@ -20,6 +20,9 @@ struct Loaded {
 
 Result<Loaded> load_model(const std::string& path, int threads);
 
+// Only the tokenizer that ships with a model (tokenizer.json in a folder, or GGUF metadata).
+Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path);
+
 // Options every model command takes.
 std::vector<Option> model_options();
 

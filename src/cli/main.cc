@@ -14,6 +14,7 @@ const char* kUsage =
     "  run      generate text from a prompt, streamed to stdout\n"
     "  logits   print the top-K logits at every prompt position (cross-checks)\n"
     "  info     describe a model: architecture, parameters, layers, memory\n"
+    "  tokenize show how the model's tokenizer splits a text\n"
     "\n"
     "g4 COMMAND --help shows a command's options.\n";
 
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
   if (cmd == "run") return g4::cli::cmd_run(argc - 2, argv + 2);
   if (cmd == "logits") return g4::cli::cmd_logits(argc - 2, argv + 2);
   if (cmd == "info") return g4::cli::cmd_info(argc - 2, argv + 2);
+  if (cmd == "tokenize") return g4::cli::cmd_tokenize(argc - 2, argv + 2);
   std::fprintf(stderr, "g4: error: unknown command '%s' (see g4 --help)\n", cmd.c_str());
   return 2;
 }

@@ -91,5 +91,19 @@ s3=$("$G4" run -m "$B" --ids 2,17,300 -n 16 --temp 1 --seed 8)
 check "seeded sampling repeats" $([ "$s1" = "$s2" ]; echo $?)
 check "other seed differs" $([ "$s1" != "$s3" ]; echo $?)
 
+# tokenize: ids as HF tokenizers gives them for the same text (reference values).
+mkdir -p "$WORK/with-tok"
+cp "$A/config.json" "$A/model.safetensors" "$WORK/with-tok/"
+xz -dc "$DATA/tokenizer/gemma4-tokenizer.json.xz" > "$WORK/with-tok/tokenizer.json"
+expect "tokenize ids" 0 "^9259,236743,105,12392,138,5701,238527,204906$" -- \
+  "$G4" tokenize -m "$WORK/with-tok" --ids "Hello <|turn>world  ünï 🎉"
+expect "tokenize table" 0 "105 +\"<\|turn>\"" -- "$G4" tokenize -m "$WORK/with-tok" "Hello <|turn>world"
+expect "tokenize no-special" 0 "^9259,655," -- "$G4" tokenize -m "$WORK/with-tok" --ids --no-special "Hello <|turn>world"
+out=$(printf 'piped text' | "$G4" tokenize -m "$WORK/with-tok" --pieces)
+check "tokenize stdin" $([ "$out" = "$(printf '"pip"\n"ed"\n"▁text"')" ]; echo $?)
+expect "tokenize without tokenizer" 1 "ships no tokenizer" -- "$G4" tokenize -m "$A" "hi"
+# run with text: the prompt goes through the tokenizer; a piece beyond the vocabulary is refused.
+expect "prompt beyond vocabulary" 1 "lacks" -- "$G4" run -m "$WORK/with-tok" -p "x<image_soft_token>" -n 1
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
