@@ -40,6 +40,34 @@ float embed_scale_for(float scale, DType t) {
   return scale;
 }
 
+// chat_template.jinja wins (current HF layout); older folders keep the template in
+// tokenizer_config.json, as a string or as a list of named templates ("default" is the chat one).
+Status find_chat_template(const std::string& dir, ModelFiles& m) {
+  if (is_file(dir + "/chat_template.jinja")) {
+    G4_ASSIGN_OR_RETURN(m.chat_template, read_text(dir + "/chat_template.jinja"));
+    m.chat_template_source = dir + "/chat_template.jinja";
+    return {};
+  }
+  const std::string cfg = dir + "/tokenizer_config.json";
+  if (!is_file(cfg)) return {};
+  G4_ASSIGN_OR_RETURN(std::string text, read_text(cfg));
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return make_error("%s: not a JSON object", cfg.c_str());
+  if (!j.contains("chat_template")) return {};
+  const auto& t = j["chat_template"];
+  if (t.is_string()) {
+    m.chat_template = t.get<std::string>();
+  } else if (t.is_array()) {
+    for (const auto& e : t)
+      if (e.is_object() && e.value("name", "") == "default" && e.contains("template") && e["template"].is_string())
+        m.chat_template = e["template"].get<std::string>();
+  } else if (!t.is_null()) {
+    return make_error("%s: chat_template must be a string or a list of named templates", cfg.c_str());
+  }
+  if (!m.chat_template.empty()) m.chat_template_source = cfg + ": chat_template";
+  return {};
+}
+
 }  // namespace
 
 Result<ModelFiles> open_model_files(const std::string& path) {
@@ -54,6 +82,7 @@ Result<ModelFiles> open_model_files(const std::string& path) {
     G4_ASSIGN_OR_RETURN(m.config, config_from_hf_json(cfg_text, cfg_path));
     G4_ASSIGN_OR_RETURN(m.hf_tensors, load_safetensors_folder(path));
     if (is_file(path + "/tokenizer.json")) m.tokenizer_json = path + "/tokenizer.json";
+    G4_TRY(find_chat_template(path, m));
     if (const TensorInfo* e = m.hf_tensors.find("model.language_model.embed_tokens.weight"))
       m.config.embed_scale = embed_scale_for(m.config.embed_scale, e->dtype);
     // generation_config.json may widen the stop ids (the IT model stops on <turn|> too).
@@ -81,6 +110,10 @@ Result<ModelFiles> open_model_files(const std::string& path) {
   G4_ASSIGN_OR_RETURN(GgufFile g, load_gguf(path));
   m.gguf = std::move(g);
   G4_ASSIGN_OR_RETURN(m.config, config_from_gguf(*m.gguf, path));
+  if (m.gguf->get("tokenizer.chat_template")) {
+    G4_ASSIGN_OR_RETURN(m.chat_template, m.gguf->get_string("tokenizer.chat_template"));
+    m.chat_template_source = path + ": tokenizer.chat_template";
+  }
   return m;
 }
 

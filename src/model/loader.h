@@ -21,6 +21,11 @@ struct ModelFiles {
   TensorStore hf_tensors;        // HF folder
   std::optional<GgufFile> gguf;  // GGUF file (metadata and tensors)
   std::string tokenizer_json;    // path of tokenizer.json in an HF folder, if present
+  // The chat template that came with the model (empty if none): chat_template.jinja, else
+  // tokenizer_config.json's chat_template, else GGUF tokenizer.chat_template. `chat_template_source`
+  // names where it came from, for error messages.
+  std::string chat_template;
+  std::string chat_template_source;
 
   const TensorStore& tensors() const { return gguf ? gguf->tensors : hf_tensors; }
 };
