@@ -6,6 +6,7 @@
 
 #include "kernels/backend.h"
 #include "kernels/cpu/dot.h"
+#include "kernels/cpu/gemm.h"
 #include "util/thread_pool.h"
 
 namespace g4 {
@@ -64,9 +65,6 @@ class CpuBackend : public Backend {
   void matmul(const Weight& W, const float* x, int n, float* y) override {
     const size_t K = size_t(W.cols), M = size_t(W.rows), rb = row_bytes(W);
     const auto* base = static_cast<const uint8_t*>(W.data);
-    // Blocks of 4 rows split across threads; each block is converted to f32 once and multiplied with
-    // the tokens two at a time by the 4x2 micro-kernel.
-    const int64_t blocks = int64_t((M + 3) / 4);
     const int64_t grain = std::max<int64_t>(1, 4096 / int64_t(std::max<size_t>(K, 1)));
     if (n == 1) {
       // Decode streams every weight once, so it is bound by memory bandwidth. One core reaches it only
@@ -89,30 +87,12 @@ class CpuBackend : public Backend {
       });
       return;
     }
-    pool_.parallel_for(blocks, grain, [&](int64_t b0, int64_t b1) {
-      std::vector<float> rows(W.dtype == DType::F32 ? 0 : 4 * K);
-      const float* w[4];
-      float out[8];
-      for (int64_t blk = b0; blk < b1; ++blk) {
-        const size_t r0 = size_t(blk) * 4, nr = std::min<size_t>(4, M - r0);
-        for (size_t r = 0; r < 4; ++r) {
-          const size_t row = r0 + std::min(r, nr - 1);  // a short last block repeats its last row
-          if (W.dtype == DType::F32) {
-            w[r] = reinterpret_cast<const float*>(base + row * rb);
-          } else {
-            if (r < nr) cpu::to_f32(W.dtype, base + row * rb, rows.data() + r * K, K);
-            w[r] = rows.data() + std::min(r, nr - 1) * K;
-          }
-        }
-        for (int t = 0; t < n; t += 2) {
-          const float* xs[2] = {x + size_t(t) * K, x + size_t(std::min(t + 1, n - 1)) * K};
-          cpu::dot_4x2(w, xs, K, out);
-          for (size_t r = 0; r < nr; ++r) {
-            y[size_t(t) * M + r0 + r] = out[r * 2];
-            if (t + 1 < n) y[size_t(t + 1) * M + r0 + r] = out[r * 2 + 1];
-          }
-        }
-      }
+    // Prefill: 16-row panels across threads, each packed per K-block and multiplied with every token.
+    const int64_t panels = int64_t((M + cpu::kPanelRows - 1) / cpu::kPanelRows);
+    pool_.parallel_for(panels, 1, [&](int64_t p0, int64_t p1) {
+      std::vector<float> pack(size_t(cpu::kPanelRows) * cpu::kBlockK);
+      for (int64_t p = p0; p < p1; ++p)
+        cpu::gemm_panel(W.dtype, base, rb, int64_t(M), int64_t(K), p * cpu::kPanelRows, x, n, y, pack.data());
     });
   }
 

@@ -56,7 +56,7 @@ TEST_P(MatmulTest, AllWeightTypes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, MatmulTest,
-                         ::testing::Combine(::testing::Values(1, 3, 4, 37, 64, 203), ::testing::Values(1, 2, 5)));
+                         ::testing::Combine(::testing::Values(1, 3, 4, 37, 64, 203), ::testing::Values(1, 2, 5, 6, 13)));
 
 TEST_F(CpuBackendTest, RmsNormWithAndWithoutWeight) {
   const int rows = 3, dim = 33;

@@ -38,11 +38,6 @@ void to_f32_ref(DType t, const void* src, float* dst, size_t n) {
   }
 }
 
-void dot_4x2_ref(const float* const w[4], const float* const x[2], size_t n, float out[8]) {
-  for (int r = 0; r < 4; ++r)
-    for (int t = 0; t < 2; ++t) out[r * 2 + t] = dot_ref(w[r], x[t], n);
-}
-
 void dot_4x1_ref(DType t, const void* const w[4], const float* x, size_t n, float out[4]) {
   std::vector<float> row(n);
   for (int r = 0; r < 4; ++r) {
@@ -82,33 +77,6 @@ __attribute__((target("avx2,fma,f16c"))) void dot_4x1_avx2_t(const void* const w
       for (size_t j = i; j < n; ++j) v += tail[j - i] * x[j];
     }
     out[r] = v;
-  }
-}
-
-__attribute__((target("avx2,fma"))) inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-  return _mm_cvtss_f32(s);
-}
-
-__attribute__((target("avx2,fma"))) void dot_4x2_avx2(const float* const w[4], const float* const x[2], size_t n,
-                                                        float out[8]) {
-  __m256 acc[8];
-  for (auto& a : acc) a = _mm256_setzero_ps();
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 x0 = _mm256_loadu_ps(x[0] + i), x1 = _mm256_loadu_ps(x[1] + i);
-    for (int r = 0; r < 4; ++r) {
-      const __m256 wr = _mm256_loadu_ps(w[r] + i);
-      acc[r * 2] = _mm256_fmadd_ps(wr, x0, acc[r * 2]);
-      acc[r * 2 + 1] = _mm256_fmadd_ps(wr, x1, acc[r * 2 + 1]);
-    }
-  }
-  for (int k = 0; k < 8; ++k) {
-    float s = hsum(acc[k]);
-    for (size_t j = i; j < n; ++j) s += w[k / 2][j] * x[k % 2][j];
-    out[k] = s;
   }
 }
 
@@ -175,10 +143,6 @@ void dot_4x1(DType t, const void* const w[4], const float* x, size_t n, float ou
     default: return dot_4x1_ref(t, w, x, n, out);
   }
 }
-void dot_4x2(const float* const w[4], const float* const x[2], size_t n, float out[8]) {
-  if (kAvx2) dot_4x2_avx2(w, x, n, out);
-  else dot_4x2_ref(w, x, n, out);
-}
 float dot(const float* a, const float* b, size_t n) { return kAvx2 ? dot_avx2(a, b, n) : dot_ref(a, b, n); }
 void to_f32(DType t, const void* src, float* dst, size_t n) {
   if (kAvx2) to_f32_avx2(t, src, dst, n);
@@ -187,7 +151,6 @@ void to_f32(DType t, const void* src, float* dst, size_t n) {
 #else
 bool have_avx2() { return false; }
 void dot_4x1(DType t, const void* const w[4], const float* x, size_t n, float out[4]) { dot_4x1_ref(t, w, x, n, out); }
-void dot_4x2(const float* const w[4], const float* const x[2], size_t n, float out[8]) { dot_4x2_ref(w, x, n, out); }
 float dot(const float* a, const float* b, size_t n) { return dot_ref(a, b, n); }
 void to_f32(DType t, const void* src, float* dst, size_t n) { to_f32_ref(t, src, dst, n); }
 #endif

@@ -16,11 +16,6 @@ void to_f32_ref(DType t, const void* src, float* dst, size_t n);
 float dot(const float* a, const float* b, size_t n);
 void to_f32(DType t, const void* src, float* dst, size_t n);
 
-// out[r * 2 + t] = dot(w[r], x[t]) for 4 rows and 2 vectors of length n: the matmul micro-kernel
-// (each weight and activation load feeds several FMAs).
-void dot_4x2_ref(const float* const w[4], const float* const x[2], size_t n, float out[8]);
-void dot_4x2(const float* const w[4], const float* const x[2], size_t n, float out[8]);
-
 // out[r] = dot(row r of type t, x) for 4 rows of n elements stored as `t`, converted in registers:
 // the decode (matrix-vector) kernel, which must stream weights at memory speed.
 void dot_4x1_ref(DType t, const void* const w[4], const float* x, size_t n, float out[4]);

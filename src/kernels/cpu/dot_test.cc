@@ -25,23 +25,6 @@ TEST(Dot, MatchesReferenceOnAllLengths) {
   }
 }
 
-TEST(Dot4x2, MatchesReferenceOnAllLengths) {
-  std::mt19937 rng(2);
-  std::normal_distribution<float> nd;
-  for (size_t n : {1, 5, 8, 9, 16, 33, 256, 1000}) {
-    std::vector<std::vector<float>> rows(4, std::vector<float>(n)), xs(2, std::vector<float>(n));
-    for (auto* v : {&rows, &xs})
-      for (auto& r : *v)
-        for (auto& e : r) e = nd(rng);
-    const float* w[4] = {rows[0].data(), rows[1].data(), rows[2].data(), rows[3].data()};
-    const float* x[2] = {xs[0].data(), xs[1].data()};
-    float a[8], b[8];
-    dot_4x2(w, x, n, a);
-    dot_4x2_ref(w, x, n, b);
-    for (int k = 0; k < 8; ++k) EXPECT_NEAR(a[k], b[k], 1e-4 * (1 + std::fabs(b[k]))) << n << " " << k;
-  }
-}
-
 TEST(Dot4x1, AllTypesMatchReference) {
   std::mt19937 rng(3);
   std::normal_distribution<float> nd;
