@@ -11,6 +11,8 @@ int cmd_run(int argc, char** argv);
 int cmd_logits(int argc, char** argv);
 int cmd_info(int argc, char** argv);
 int cmd_tokenize(int argc, char** argv);
+int cmd_chat(int argc, char** argv);
+int cmd_template(int argc, char** argv);
 
 inline int fail(const Error& e) {
   std::fprintf(stderr, "g4: error: %s\n", e.message.c_str());

@@ -11,10 +11,12 @@ const char* kUsage =
     "usage: g4 COMMAND [options]\n"
     "\n"
     "commands:\n"
+    "  chat     chat with the model (interactive, or a JSON conversation on stdin)\n"
     "  run      generate text from a prompt, streamed to stdout\n"
     "  logits   print the top-K logits at every prompt position (cross-checks)\n"
     "  info     describe a model: architecture, parameters, layers, memory\n"
     "  tokenize show how the model's tokenizer splits a text\n"
+    "  template print the prompt the chat template renders for a conversation\n"
     "\n"
     "g4 COMMAND --help shows a command's options.\n";
 
@@ -26,6 +28,8 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   std::string cmd = argv[1];
+  if (cmd == "chat") return g4::cli::cmd_chat(argc - 2, argv + 2);
+  if (cmd == "template") return g4::cli::cmd_template(argc - 2, argv + 2);
   if (cmd == "run") return g4::cli::cmd_run(argc - 2, argv + 2);
   if (cmd == "logits") return g4::cli::cmd_logits(argc - 2, argv + 2);
   if (cmd == "info") return g4::cli::cmd_info(argc - 2, argv + 2);

@@ -246,6 +246,7 @@ TEST(Golden, RollbackAndSnapshot) {
   // Far past the ring's reach, rollback must refuse rather than return wrong state...
   for (size_t i = 48; i < 80; i += 8) feed(i, 8, nullptr);
   EXPECT_FALSE(c.rollback(40).ok());
+  EXPECT_TRUE(c.can_rollback(0));  // back to the start needs no keys
   // ...and a snapshot restores it exactly.
   ASSERT_TRUE(c.restore(snap).ok());
   EXPECT_EQ(c.n_past(), 40);

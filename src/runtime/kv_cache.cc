@@ -6,6 +6,8 @@ namespace g4 {
 
 namespace {
 constexpr int kBlock = 256;  // full layers grow in blocks of this many positions
+// The positions a ring layer must keep for the next query at n: [n - window + 1, n).
+int window_start(int n, int window) { return std::max(0, n - window + 1); }
 }
 
 Result<std::unique_ptr<SequenceCache>> SequenceCache::create(const ModelConfig& c, Backend& backend,
@@ -77,8 +79,8 @@ bool SequenceCache::can_rollback(int n) const {
   for (size_t i = 0; i < layers_.size(); ++i) {
     const Layer& l = layers_[i];
     if (!l.ring) continue;
-    // The next query (position n) needs keys back to n - window + 1.
-    if (std::max(0, n - l.window + 1) < oldest_held(l)) return false;
+    // The next query (position n) needs keys [n - window + 1, n); none at n = 0.
+    if (n > 0 && window_start(n, l.window) < oldest_held(l)) return false;
   }
   return true;
 }
@@ -96,11 +98,16 @@ SequenceCache::Snapshot SequenceCache::snapshot() const {
   Snapshot s;
   s.n_past = n_past_;
   for (const auto& l : layers_) {
-    size_t rows = size_t(l.ring ? std::min(l.capacity, n_past_) : n_past_);
-    std::vector<float> k(rows * size_t(l.width)), v(rows * size_t(l.width));
-    if (rows) {
-      backend_.download(k.data(), l.k->f32(), k.size());
-      backend_.download(v.data(), l.v->f32(), v.size());
+    std::vector<float> k, v;
+    if (l.ring) {
+      const size_t w = size_t(l.width);
+      for (int p = window_start(n_past_, l.window); p < n_past_; ++p) {
+        const size_t slot = size_t(p % l.capacity);
+        k.resize(k.size() + w);
+        v.resize(v.size() + w);
+        backend_.download(k.data() + k.size() - w, l.k->f32() + slot * w, w);
+        backend_.download(v.data() + v.size() - w, l.v->f32() + slot * w, w);
+      }
     }
     s.k.push_back(std::move(k));
     s.v.push_back(std::move(v));
@@ -111,20 +118,25 @@ SequenceCache::Snapshot SequenceCache::snapshot() const {
 Status SequenceCache::restore(const Snapshot& s) {
   if (s.k.size() != layers_.size() || s.v.size() != layers_.size())
     return make_error("snapshot has %zu layers, the cache %zu", s.k.size(), layers_.size());
-  if (s.n_past > max_context_) return make_error("snapshot of %d positions exceeds the context %d", s.n_past, max_context_);
+  if (s.n_past < 0 || s.n_past > max_context_)
+    return make_error("snapshot of %d positions does not fit the context %d", s.n_past, max_context_);
   for (size_t i = 0; i < layers_.size(); ++i) {
-    Layer& l = layers_[i];
-    size_t rows = size_t(l.ring ? std::min(l.capacity, s.n_past) : s.n_past);
+    const Layer& l = layers_[i];
+    const size_t rows = l.ring ? size_t(s.n_past - window_start(s.n_past, l.window)) : 0;
     if (s.k[i].size() != rows * size_t(l.width) || s.v[i].size() != rows * size_t(l.width))
       return make_error("snapshot layer %zu does not match this cache's geometry", i);
+    if (!l.ring && l.capacity < s.n_past)
+      return make_error("snapshot of %d positions is past what layer %zu holds (%d)", s.n_past, i, l.capacity);
   }
-  n_past_ = 0;  // grow() copies nothing from the old buffers
   for (size_t i = 0; i < layers_.size(); ++i) {
     Layer& l = layers_[i];
-    if (!l.ring) G4_TRY(grow(l, s.n_past));
-    if (!s.k[i].empty()) {
-      backend_.upload(l.k->f32(), s.k[i].data(), s.k[i].size());
-      backend_.upload(l.v->f32(), s.v[i].data(), s.v[i].size());
+    if (!l.ring) continue;
+    const size_t w = size_t(l.width);
+    size_t row = 0;
+    for (int p = window_start(s.n_past, l.window); p < s.n_past; ++p, ++row) {
+      const size_t slot = size_t(p % l.capacity);
+      backend_.upload(l.k->f32() + slot * w, s.k[i].data() + row * w, w);
+      backend_.upload(l.v->f32() + slot * w, s.v[i].data() + row * w, w);
     }
   }
   n_past_ = s.n_past;

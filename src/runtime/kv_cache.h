@@ -33,14 +33,20 @@ class SequenceCache {
   // Marks n more positions as written (after a forward call filled them).
   void advance(int n) { n_past_ += n; }
 
+  // Forgets every position (always possible).
+  void clear() { n_past_ = 0; }
   // Forgets positions >= n. Sliding rings can only go back as far as they still hold the window
   // for position n; further rollback needs a snapshot.
   Status rollback(int n);
   bool can_rollback(int n) const;
 
+  // What rollback cannot recover: the sliding rings' last window of positions (full layers keep every
+  // position anyway). Restoring brings the cache back to the snapshot's length, provided positions
+  // below that length were not rewritten since (no rollback below it in between): the owner of the
+  // cache keeps that contract, e.g. by dropping a snapshot when it rolls back further.
   struct Snapshot {
     int n_past = 0;
-    std::vector<std::vector<float>> k, v;  // per layer, the rows in use
+    std::vector<std::vector<float>> k, v;  // per layer: ring rows for positions [n_past - window + 1, n_past)
   };
   Snapshot snapshot() const;
   Status restore(const Snapshot& s);

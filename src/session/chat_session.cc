@@ -1,0 +1,175 @@
+#include "session/chat_session.h"
+
+#include <algorithm>
+
+#include "runtime/generate.h"
+#include "text/builtin_template.h"
+
+namespace g4 {
+
+Result<std::unique_ptr<ChatSession>> ChatSession::create(Gemma4Model& model, const Tokenizer& tokenizer,
+                                                         const jinja::Template& tmpl, int context, int chunk) {
+  auto s = std::unique_ptr<ChatSession>(new ChatSession(model, tokenizer, tmpl));
+  G4_ASSIGN_OR_RETURN(s->cache_, model.new_cache(context, chunk));
+  s->chunk_ = chunk;
+  return s;
+}
+
+nlohmann::ordered_json chat_context(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools,
+                                    bool add_generation_prompt, bool thinking, const Tokenizer& tokenizer) {
+  nlohmann::ordered_json ctx = nlohmann::ordered_json::object();
+  ctx["messages"] = messages;
+  if (!tools.is_null()) ctx["tools"] = tools;
+  ctx["add_generation_prompt"] = add_generation_prompt;
+  ctx["bos_token"] = tokenizer.piece(tokenizer.bos_id());
+  ctx["eos_token"] = tokenizer.piece(tokenizer.eos_id());
+  ctx["enable_thinking"] = thinking;
+  return ctx;
+}
+
+Result<jinja::Template> model_chat_template(const ModelFiles& files) {
+  if (files.chat_template.empty())
+    return jinja::Template::parse(builtin_gemma4_chat_template(), "built-in Gemma 4 chat template");
+  return jinja::Template::parse(files.chat_template, files.chat_template_source);
+}
+
+Result<std::string> ChatSession::render(const ChatRequest& req) const {
+  return tmpl_.render(chat_context(req.messages, req.tools, true, req.thinking, tok_));
+}
+
+void ChatSession::reset() {
+  cache_->clear();
+  cached_ids_.clear();
+  history_snapshot_.reset();
+  history_ids_.clear();
+}
+
+int ChatSession::reuse_prefix(const std::vector<int32_t>& ids) {
+  auto common = [](const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+    size_t n = 0;
+    while (n < a.size() && n < b.size() && a[n] == b[n]) ++n;
+    return int(n);
+  };
+  // At least the last prompt token must run, to get the logits of the first new token.
+  const int limit = int(ids.size()) - 1;
+  int keep = std::min(common(cached_ids_, ids), limit);
+  const int snap = int(history_ids_.size());
+  if (keep > 0 && cache_->can_rollback(keep)) {
+    (void)cache_->rollback(keep);
+    cached_ids_.resize(size_t(keep));
+  } else if (history_snapshot_ && snap <= limit && common(history_ids_, ids) == snap &&
+             cache_->restore(*history_snapshot_).ok()) {
+    // The rings no longer hold the window at `keep` (a long reply overwrote it): go back to the
+    // history snapshot, which is all a new turn shares with the previous one anyway.
+    cached_ids_ = history_ids_;
+    return snap;
+  } else {
+    cache_->clear();
+    cached_ids_.clear();
+    keep = 0;
+  }
+  // Positions from `keep` on will be rewritten: a snapshot past them no longer describes the cache.
+  if (keep < snap) {
+    history_snapshot_.reset();
+    history_ids_.clear();
+  }
+  return keep;
+}
+
+Result<ChatReply> ChatSession::respond(const ChatRequest& req,
+                                       const std::function<void(const ResponseEvent&)>& on_event) {
+  G4_ASSIGN_OR_RETURN(std::string prompt, render(req));
+  G4_ASSIGN_OR_RETURN(std::string history,
+                      tmpl_.render(chat_context(req.messages, req.tools, false, req.thinking, tok_)));
+  // The template writes <bos> itself, so the tokenizer adds nothing (no double BOS).
+  std::vector<int32_t> ids = tok_.encode(prompt, /*parse_special=*/true);
+  // Where the history ends inside the prompt (the generation prompt starts with a special token, so
+  // the history's tokens are a prefix of the prompt's).
+  int history_len = 0;
+  if (prompt.compare(0, history.size(), history) == 0) {
+    auto h = tok_.encode(history, /*parse_special=*/true);
+    if (h.size() < ids.size() && std::equal(h.begin(), h.end(), ids.begin())) history_len = int(h.size());
+  }
+  if (ids.empty()) return make_error("the chat template rendered an empty prompt");
+  const int vocab = model_.config().vocab_size;
+  for (int32_t id : ids)
+    if (id >= vocab) return make_error("the prompt contains token %d, outside this model's vocabulary (%d)", id, vocab);
+  if (int64_t(ids.size()) + 1 > cache_->max_context())
+    return make_error("the conversation needs %zu tokens but the context holds %d", ids.size(), cache_->max_context());
+
+  ChatReply reply;
+  reply.prompt_tokens = int(ids.size());
+  reply.cached_tokens = reuse_prefix(ids);
+
+  // Prefill up to the end of the history, keep a snapshot there, then the generation prompt.
+  int done = reply.cached_tokens;
+  if (history_len > done) {
+    std::vector<int32_t> part(ids.begin() + done, ids.begin() + history_len);
+    auto r = prefill(model_, *cache_, part, chunk_);
+    if (!r.ok()) {
+      reset();
+      return r.error();
+    }
+    done = history_len;
+    history_snapshot_ = std::make_unique<SequenceCache::Snapshot>(cache_->snapshot());
+    history_ids_.assign(ids.begin(), ids.begin() + history_len);
+  }
+  std::vector<int32_t> rest(ids.begin() + done, ids.end());
+  auto logits = prefill(model_, *cache_, rest, chunk_);
+  if (!logits.ok()) {
+    reset();
+    return logits.error();
+  }
+  cached_ids_ = ids;
+
+  ResponseParserOptions popt;
+  const std::string closed_channel = "<|channel>thought\n<channel|>";
+  popt.thinking = prompt.size() >= closed_channel.size() &&
+                          prompt.compare(prompt.size() - closed_channel.size(), closed_channel.size(), closed_channel) == 0
+                      ? ResponseParserOptions::Thinking::disabled
+                      : ResponseParserOptions::Thinking::enabled;
+  popt.tools_offered = req.tools.is_array() && !req.tools.empty();
+  ResponseParser parser(popt);
+  auto deliver = [&](std::vector<ResponseEvent> events) {
+    for (auto& e : events) {
+      switch (e.kind) {
+        case ResponseEvent::Kind::reasoning_delta: reply.reasoning += e.text; break;
+        case ResponseEvent::Kind::content_delta: reply.content += e.text; break;
+        case ResponseEvent::Kind::tool_call: reply.tool_calls.push_back(e.tool_call); break;
+        case ResponseEvent::Kind::warning: reply.warnings.push_back(e.text); break;
+      }
+      if (on_event) on_event(e);
+    }
+  };
+
+  Sampler sampler(req.sampling, model_.config().suppress_ids);
+  const auto& stops = model_.config().eos_ids;
+  StreamDecoder dec(tok_);
+  std::vector<float> next = std::move(logits.value());
+  reply.finish_reason = "length";
+  for (int i = 0; i < req.max_new_tokens; ++i) {
+    int32_t id = sampler.sample(next);
+    reply.output_ids.push_back(id);
+    ++reply.completion_tokens;
+    // Stop tokens still go to the parser: it treats them as the end of the output.
+    deliver(parser.push(dec.push(id)));
+    if (std::find(stops.begin(), stops.end(), id) != stops.end()) {
+      reply.finish_reason = "stop";
+      break;
+    }
+    if (cache_->n_past() >= cache_->max_context()) break;
+    next.clear();
+    Gemma4Model::Run run{cache_.get(), std::span<const int32_t>(&id, 1), false};
+    if (Status s = model_.forward(std::span<const Gemma4Model::Run>(&run, 1), next); !s) {
+      reset();
+      return s.error();
+    }
+    cached_ids_.push_back(id);
+  }
+  deliver(parser.push(dec.flush()));
+  deliver(parser.finish());
+  if (!reply.tool_calls.empty()) reply.finish_reason = "tool_calls";
+  return reply;
+}
+
+}  // namespace g4
