@@ -105,5 +105,30 @@ expect "tokenize without tokenizer" 1 "ships no tokenizer" -- "$G4" tokenize -m 
 # run with text: the prompt goes through the tokenizer; a piece beyond the vocabulary is refused.
 expect "prompt beyond vocabulary" 1 "lacks" -- "$G4" run -m "$WORK/with-tok" -p "x<image_soft_token>" -n 1
 
+# chat and template on a random model with the real vocabulary, tokenizer and built-in template;
+# expected prompts and ids are HF's (tools/reference/make_chat_test_model.py).
+C=$WORK/tiny-chat
+mkdir -p "$C"
+cp "$DATA/tiny-chat/config.json" "$C/"
+xz -dc "$DATA/tiny-chat/model.safetensors.xz" > "$C/model.safetensors"
+cp "$WORK/with-tok/tokenizer.json" "$C/"
+CONV=$DATA/tiny-chat/conversation.json
+for mode in nothink think; do
+  flag=""; [ $mode = think ] && flag="--think"
+  "$G4" template -m "$C" $flag "$CONV" > "$WORK/prompt_$mode.txt"
+  check "template $mode matches HF" $(cmp -s "$WORK/prompt_$mode.txt" "$DATA/tiny-chat/prompt_$mode.txt"; echo $?)
+  out=$("$G4" template -m "$C" $flag --ids "$CONV")
+  check "template $mode ids match HF" $([ "$out" = "$(cat "$DATA/tiny-chat/prompt_$mode.ids")" ]; echo $?)
+done
+n_ids=$(tr ',' '\n' < "$DATA/tiny-chat/prompt_nothink.ids" | wc -l)
+out=$("$G4" chat -m "$C" --json --temp 0 -n 6 < "$CONV")
+check "chat --json prompt tokens" $(grep -q "\"prompt_tokens\": $n_ids," <<<"$out"; echo $?)
+check "chat --json completion" $(grep -qE '"finish_reason": "(length|stop|tool_calls)"' <<<"$out"; echo $?)
+expect "chat plain stdin" 0 "." -- sh -c "echo '[{\"role\": \"user\", \"content\": \"Hi\"}]' | '$G4' chat -m '$C' -n 4 --temp 0"
+expect "chat bad stdin" 1 "not a JSON conversation" -- sh -c "echo 'hello' | '$G4' chat -m '$C'"
+expect "chat bad roles" 1 "needs a \"role\"" -- sh -c "echo '[{\"content\": \"x\"}]' | '$G4' chat -m '$C'"
+expect "chat overflow" 1 "context holds" -- sh -c "'$G4' chat -m '$C' -c 32 < '$CONV'"
+expect "template missing file" 1 "cannot read" -- "$G4" template -m "$C" "$WORK/none.json"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
