@@ -42,7 +42,7 @@ int cmd_template(int argc, char** argv) {
   if (!tok) return fail(tok.error());
   auto tmpl = model_chat_template(*files);
   if (!tmpl) return fail(tmpl.error());
-  auto text = tmpl->render(chat_context(messages, tools, !args.has("no-generation-prompt"), args.has("think"), **tok));
+  auto text = render_conversation(*tmpl, messages, tools, !args.has("no-generation-prompt"), args.has("think"), **tok);
   if (!text) return fail(text.error());
   if (args.has("ids")) {
     auto ids = (*tok)->encode(*text, /*parse_special=*/true);

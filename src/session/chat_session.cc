@@ -4,6 +4,7 @@
 
 #include "runtime/generate.h"
 #include "text/builtin_template.h"
+#include "text/chat_template.h"
 
 namespace g4 {
 
@@ -15,16 +16,13 @@ Result<std::unique_ptr<ChatSession>> ChatSession::create(Gemma4Model& model, con
   return s;
 }
 
-nlohmann::ordered_json chat_context(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools,
-                                    bool add_generation_prompt, bool thinking, const Tokenizer& tokenizer) {
-  nlohmann::ordered_json ctx = nlohmann::ordered_json::object();
-  ctx["messages"] = messages;
-  if (!tools.is_null()) ctx["tools"] = tools;
-  ctx["add_generation_prompt"] = add_generation_prompt;
-  ctx["bos_token"] = tokenizer.piece(tokenizer.bos_id());
-  ctx["eos_token"] = tokenizer.piece(tokenizer.eos_id());
-  ctx["enable_thinking"] = thinking;
-  return ctx;
+Result<std::string> render_conversation(const jinja::Template& tmpl, const nlohmann::ordered_json& messages,
+                                        const nlohmann::ordered_json& tools, bool add_generation_prompt,
+                                        bool thinking, const Tokenizer& tokenizer) {
+  ChatSpecialTokens special;
+  special.bos_token = tokenizer.piece(tokenizer.bos_id());
+  special.eos_token = tokenizer.piece(tokenizer.eos_id());
+  return render_chat(tmpl, messages, tools, add_generation_prompt, {{"enable_thinking", thinking}}, special);
 }
 
 Result<jinja::Template> model_chat_template(const ModelFiles& files) {
@@ -34,7 +32,7 @@ Result<jinja::Template> model_chat_template(const ModelFiles& files) {
 }
 
 Result<std::string> ChatSession::render(const ChatRequest& req) const {
-  return tmpl_.render(chat_context(req.messages, req.tools, true, req.thinking, tok_));
+  return render_conversation(tmpl_, req.messages, req.tools, true, req.thinking, tok_);
 }
 
 void ChatSession::reset() {
@@ -80,7 +78,7 @@ Result<ChatReply> ChatSession::respond(const ChatRequest& req,
                                        const std::function<void(const ResponseEvent&)>& on_event) {
   G4_ASSIGN_OR_RETURN(std::string prompt, render(req));
   G4_ASSIGN_OR_RETURN(std::string history,
-                      tmpl_.render(chat_context(req.messages, req.tools, false, req.thinking, tok_)));
+                      render_conversation(tmpl_, req.messages, req.tools, false, req.thinking, tok_));
   // The template writes <bos> itself, so the tokenizer adds nothing (no double BOS).
   std::vector<int32_t> ids = tok_.encode(prompt, /*parse_special=*/true);
   // Where the history ends inside the prompt (the generation prompt starts with a special token, so

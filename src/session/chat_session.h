@@ -35,9 +35,11 @@ struct ChatReply {
   std::vector<int32_t> output_ids;
 };
 
-// The variables transformers' apply_chat_template gives a chat template.
-nlohmann::ordered_json chat_context(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools,
-                                    bool add_generation_prompt, bool thinking, const Tokenizer& tokenizer);
+// Renders a conversation as transformers' apply_chat_template does, with the tokenizer's BOS/EOS
+// pieces and enable_thinking.
+Result<std::string> render_conversation(const jinja::Template& tmpl, const nlohmann::ordered_json& messages,
+                                        const nlohmann::ordered_json& tools, bool add_generation_prompt,
+                                        bool thinking, const Tokenizer& tokenizer);
 
 // The template a model uses: its own (chat_template.jinja, tokenizer_config.json, GGUF), else the
 // built-in official Gemma 4 template.
