@@ -27,26 +27,33 @@ test: build build-asan
 	  ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=15
 
-# Runs g4 on the tiny Gemma 4 model the project ships (random weights: it proves the pipeline, not
-# the prose). Real weights: g4 run -m PATH_TO_MODEL -p "..."
-DEMO_DIR := $(BUILD)/demo/tiny-a
+# Runs g4 on the tiny Gemma 4 models the project ships (random weights: they prove the pipeline,
+# not the prose). Real weights: g4 chat -m PATH_TO_MODEL
+DEMO := $(BUILD)/demo
 demo: build
-	@mkdir -p $(DEMO_DIR)
-	@cp tests/data/tiny-a/config.json $(DEMO_DIR)/
-	@test -f $(DEMO_DIR)/model.safetensors || xz -dc tests/data/tiny-a/model.safetensors.xz > $(DEMO_DIR)/model.safetensors
-	@echo "== g4 info -m $(DEMO_DIR)"
-	@$(BUILD)/g4 info -m $(DEMO_DIR)
-	@echo; echo "== g4 logits -m $(DEMO_DIR) --ids 2,17,300,45,999 --top 3"
-	@$(BUILD)/g4 logits -m $(DEMO_DIR) --ids 2,17,300,45,999 --top 3
-	@echo; echo "== g4 run -m $(DEMO_DIR) --ids 2,17,300,45,999 -n 24 --temp 0   (token ids: Tiny-A has no tokenizer)"
-	@$(BUILD)/g4 run -m $(DEMO_DIR) --ids 2,17,300,45,999 -n 24 --temp 0
+	@mkdir -p $(DEMO)/tiny-a $(DEMO)/tiny-chat
+	@cp tests/data/tiny-a/config.json $(DEMO)/tiny-a/
+	@test -f $(DEMO)/tiny-a/model.safetensors || xz -dc tests/data/tiny-a/model.safetensors.xz > $(DEMO)/tiny-a/model.safetensors
+	@cp tests/data/tiny-chat/config.json $(DEMO)/tiny-chat/
+	@test -f $(DEMO)/tiny-chat/model.safetensors || xz -dc tests/data/tiny-chat/model.safetensors.xz > $(DEMO)/tiny-chat/model.safetensors
+	@test -f $(DEMO)/tiny-chat/tokenizer.json || xz -dc tests/data/tokenizer/gemma4-tokenizer.json.xz > $(DEMO)/tiny-chat/tokenizer.json
+	@echo "== g4 info -m $(DEMO)/tiny-a"
+	@$(BUILD)/g4 info -m $(DEMO)/tiny-a
+	@echo; echo "== g4 logits -m $(DEMO)/tiny-a --ids 2,17,300,45,999 --top 3"
+	@$(BUILD)/g4 logits -m $(DEMO)/tiny-a --ids 2,17,300,45,999 --top 3
+	@echo; echo "== g4 tokenize -m $(DEMO)/tiny-chat 'Hello <|turn>world, ünïcödé 🎉'"
+	@$(BUILD)/g4 tokenize -m $(DEMO)/tiny-chat 'Hello <|turn>world, ünïcödé 🎉'
+	@echo; echo "== g4 template -m $(DEMO)/tiny-chat tests/data/tiny-chat/conversation.json"
+	@$(BUILD)/g4 template -m $(DEMO)/tiny-chat tests/data/tiny-chat/conversation.json
+	@echo; echo; echo "== g4 chat -m $(DEMO)/tiny-chat --json -n 16 --seed 1 < tests/data/tiny-chat/conversation.json"
+	@$(BUILD)/g4 chat -m $(DEMO)/tiny-chat --json -n 16 --seed 1 < tests/data/tiny-chat/conversation.json
 
 # libFuzzer targets (clang), each run for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 30
 fuzz: setup
 	@cmake -S . -B build-fuzz $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DG4_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ > /dev/null
-	@cmake --build build-fuzz -j $(JOBS) --target gguf_fuzz safetensors_fuzz
-	@for f in gguf_fuzz safetensors_fuzz; do mkdir -p build-fuzz/corpus-$$f; \
+	@cmake --build build-fuzz -j $(JOBS) --target gguf_fuzz safetensors_fuzz response_parser_fuzz
+	@for f in gguf_fuzz safetensors_fuzz response_parser_fuzz; do mkdir -p build-fuzz/corpus-$$f; \
 	  if build-fuzz/$$f -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$f > build-fuzz/$$f.log 2>&1; then \
 	    echo "fuzz: $$f: $$(grep -oE 'Done [0-9]+ runs' build-fuzz/$$f.log), no crash"; \
 	  else tail -40 build-fuzz/$$f.log; echo "fuzz: $$f FAILED"; exit 1; fi; done
