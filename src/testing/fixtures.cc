@@ -16,6 +16,15 @@ bool exists(const std::string& p) {
   return stat(p.c_str(), &st) == 0;
 }
 
+// True when `out` exists and is not older than `src` (a regenerated .xz is decompressed again).
+bool up_to_date(const std::string& out, const std::string& src) {
+  struct stat so {}, ss {};
+  if (stat(out.c_str(), &so) != 0) return false;
+  if (stat(src.c_str(), &ss) != 0) return true;
+  return so.st_mtim.tv_sec > ss.st_mtim.tv_sec ||
+         (so.st_mtim.tv_sec == ss.st_mtim.tv_sec && so.st_mtim.tv_nsec >= ss.st_mtim.tv_nsec);
+}
+
 void run(const std::string& cmd) {
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("fixture command failed: " + cmd);
 }
@@ -29,7 +38,7 @@ std::string fixture(const std::string& rel) {
   const std::string src = std::string(G4_TEST_DATA) + "/" + rel;
   if (exists(src)) return src;
   const std::string out = std::string(G4_BINARY_DIR) + "/testdata/" + rel;
-  if (exists(out)) return out;
+  if (up_to_date(out, src + ".xz")) return out;
   if (!exists(src + ".xz")) throw std::runtime_error("missing fixture " + src + "(.xz)");
   const std::string dir = out.substr(0, out.rfind('/'));
   // Test processes run in parallel: each decompresses to its own temporary name, then renames (atomic).
