@@ -104,6 +104,7 @@ bool read_line(const char* prompt, std::string& line) {
 
 int cmd_chat(int argc, char** argv) {
   auto opts = model_options();
+  for (auto& o : sampling_options()) opts.push_back(o);
   opts.insert(opts.end(), {
       {"system", "", "TEXT", "system prompt", ""},
       {"think", "", "", "let the model think before it answers (thinking mode)", ""},
@@ -112,11 +113,6 @@ int cmd_chat(int argc, char** argv) {
       {"n-predict", "n", "N", "most tokens per reply", "2048"},
       {"ctx-size", "c", "N", "context size in tokens", "8192"},
       {"chunk", "", "N", "prefill chunk size in tokens", "512"},
-      {"temp", "", "T", "temperature (0: greedy)", "1.0"},
-      {"top-k", "", "K", "top-k (0: off)", "64"},
-      {"top-p", "", "P", "top-p (1: off)", "0.95"},
-      {"min-p", "", "M", "min-p (0: off)", "0"},
-      {"seed", "s", "S", "random seed", "0"},
   });
   Args args("chat",
             "Chat with the model in the terminal. With a conversation on standard input\n"
@@ -128,13 +124,8 @@ int cmd_chat(int argc, char** argv) {
   auto n = args.integer("n-predict", 1, 1 << 24);
   auto ctx = args.integer("ctx-size", 16, 1 << 30);
   auto chunk = args.integer("chunk", 1, 1 << 16);
-  auto temp = args.number("temp", 0, 100);
-  auto top_k = args.integer("top-k", 0, 1 << 30);
-  auto top_p = args.number("top-p", 0, 1);
-  auto min_p = args.number("min-p", 0, 1);
-  auto seed = args.integer("seed", 0, 2147483647);
-  for (const Error* e : {first_error(threads, n, ctx, chunk), first_error(temp, top_p, min_p), first_error(top_k, seed)})
-    if (e) return fail(*e);
+  auto sampling = sampling_params(args);
+  if (const Error* e = first_error(threads, n, ctx, chunk, sampling)) return fail(*e);
 
   ojson tools;
   if (args.has("tools")) {
@@ -159,7 +150,7 @@ int cmd_chat(int argc, char** argv) {
   req.tools = tools;
   req.thinking = args.has("think");
   req.max_new_tokens = *n;
-  req.sampling = {float(*temp), *top_k, float(*top_p), float(*min_p), uint64_t(*seed)};
+  req.sampling = *sampling;
   auto base_messages = [&] {
     ojson msgs = ojson::array();
     if (args.has("system")) msgs.push_back({{"role", "system"}, {"content", args.str("system")}});

@@ -11,6 +11,7 @@ namespace g4::cli {
 
 int cmd_run(int argc, char** argv) {
   auto opts = model_options();
+  for (auto& o : sampling_options()) opts.push_back(o);
   opts.insert(opts.end(), {
       {"prompt", "p", "TEXT", "prompt text (BOS is added; special tokens in the text are parsed)", ""},
       {"ids", "", "LIST", "prompt as comma-separated token ids instead of text", ""},
@@ -18,11 +19,6 @@ int cmd_run(int argc, char** argv) {
       {"n-predict", "n", "N", "tokens to generate", "128"},
       {"ctx-size", "c", "N", "context size in tokens", "4096"},
       {"chunk", "", "N", "prefill chunk size in tokens", "512"},
-      {"temp", "", "T", "temperature (0: greedy)", "1.0"},
-      {"top-k", "", "K", "keep the K most likely tokens (0: off)", "64"},
-      {"top-p", "", "P", "keep the smallest set with probability mass P (1: off)", "0.95"},
-      {"min-p", "", "M", "drop tokens below M times the top probability (0: off)", "0"},
-      {"seed", "s", "S", "random seed", "0"},
       {"ignore-eos", "", "", "keep generating past stop tokens", ""},
       {"timings", "", "", "print prefill and generation speed to stderr at the end", ""},
   });
@@ -34,13 +30,8 @@ int cmd_run(int argc, char** argv) {
   auto n = args.integer("n-predict", 0, 1 << 24);
   auto ctx = args.integer("ctx-size", 1, 1 << 30);
   auto chunk = args.integer("chunk", 1, 1 << 16);
-  auto temp = args.number("temp", 0, 100);
-  auto top_k = args.integer("top-k", 0, 1 << 30);
-  auto top_p = args.number("top-p", 0, 1);
-  auto min_p = args.number("min-p", 0, 1);
-  auto seed = args.integer("seed", 0, 2147483647);
-  for (const Error* e : {first_error(threads, n, ctx, chunk), first_error(temp, top_p, min_p), first_error(top_k, seed)})
-    if (e) return fail(*e);
+  auto sampling = sampling_params(args);
+  if (const Error* e = first_error(threads, n, ctx, chunk, sampling)) return fail(*e);
 
   auto loaded = load_model(args.str("model"), *threads);
   if (!loaded) return fail(loaded.error());
@@ -53,7 +44,7 @@ int cmd_run(int argc, char** argv) {
   GenerateOptions opt;
   opt.max_new_tokens = *n;
   opt.chunk = *chunk;
-  opt.sampling = {float(*temp), *top_k, float(*top_p), float(*min_p), uint64_t(*seed)};
+  opt.sampling = *sampling;
   if (!args.has("ignore-eos")) opt.stop_ids = m.model->config().eos_ids;
 
   std::unique_ptr<StreamDecoder> dec;

@@ -12,6 +12,30 @@ std::vector<Option> model_options() {
   };
 }
 
+std::vector<Option> sampling_options() {
+  return {
+      {"temp", "", "T", "temperature (0: greedy)", "1.0"},
+      {"top-k", "", "K", "keep the K most likely tokens (0: off)", "64"},
+      {"top-p", "", "P", "keep the smallest set with probability mass P (1: off)", "0.95"},
+      {"min-p", "", "M", "drop tokens below M times the top probability (0: off)", "0"},
+      {"seed", "s", "S", "random seed", "0"},
+  };
+}
+
+Result<SamplingParams> sampling_params(const Args& args) {
+  SamplingParams p;
+  G4_ASSIGN_OR_RETURN(double temp, args.number("temp", 0, 100));
+  G4_ASSIGN_OR_RETURN(p.top_k, args.integer("top-k", 0, 1 << 30));
+  G4_ASSIGN_OR_RETURN(double top_p, args.number("top-p", 0, 1));
+  G4_ASSIGN_OR_RETURN(double min_p, args.number("min-p", 0, 1));
+  G4_ASSIGN_OR_RETURN(int seed, args.integer("seed", 0, 2147483647));
+  p.temperature = float(temp);
+  p.top_p = float(top_p);
+  p.min_p = float(min_p);
+  p.seed = uint64_t(seed);
+  return p;
+}
+
 Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path) {
   if (path.empty()) return make_error("no model given (-m PATH)");
   G4_ASSIGN_OR_RETURN(ModelFiles files, open_model_files(path));

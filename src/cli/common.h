@@ -8,6 +8,7 @@
 #include "cli/args.h"
 #include "kernels/backend.h"
 #include "model/gemma4.h"
+#include "runtime/sampler.h"
 #include "text/tokenizer.h"
 
 namespace g4::cli {
@@ -25,6 +26,9 @@ Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path);
 
 // Options every model command takes.
 std::vector<Option> model_options();
+// --temp, --top-k, --top-p, --min-p, --seed, and reading them.
+std::vector<Option> sampling_options();
+Result<SamplingParams> sampling_params(const Args& args);
 
 // The prompt as ids: --ids "2,17,300" as given, or -p TEXT tokenized with BOS first (unless --no-bos).
 Result<std::vector<int32_t>> prompt_ids(const Args& args, const Loaded& m);

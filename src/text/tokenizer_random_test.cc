@@ -22,9 +22,12 @@
 
 #include "testing/fixtures.h"
 #include "text/tokenizer.h"
+#include "text/utf8.h"
 
 namespace g4 {
 namespace {
+
+using tokenizer_detail::append_utf8;
 
 using Ids = std::vector<int32_t>;
 using Cps = std::vector<uint32_t>;
@@ -81,23 +84,6 @@ Cps code_points(const std::string& s) {
   return out;
 }
 
-void append_utf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(char(cp));
-  } else if (cp < 0x800) {
-    out->push_back(char(0xC0 | (cp >> 6)));
-    out->push_back(char(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(char(0xE0 | (cp >> 12)));
-    out->push_back(char(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(char(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(char(0xF0 | (cp >> 18)));
-    out->push_back(char(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(char(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(char(0x80 | (cp & 0x3F)));
-  }
-}
 
 std::string utf8(const Cps& cps) {
   std::string s;

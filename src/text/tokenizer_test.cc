@@ -3,6 +3,7 @@
 // metadata, invalid input, and long runs.
 
 #include "text/tokenizer.h"
+#include "text/utf8.h"
 
 #include <gtest/gtest.h>
 
@@ -355,21 +356,7 @@ std::vector<std::string> read_merges(const std::string& text) {
           cp = 0x10000 + ((cp - 0xD800) << 10) + (uint32_t(std::stoul(text.substr(i + 2, 4), nullptr, 16)) - 0xDC00);
           i += 6;
         }
-        if (cp < 0x80) {
-          out->push_back(char(cp));
-        } else if (cp < 0x800) {
-          out->push_back(char(0xC0 | (cp >> 6)));
-          out->push_back(char(0x80 | (cp & 0x3F)));
-        } else if (cp < 0x10000) {
-          out->push_back(char(0xE0 | (cp >> 12)));
-          out->push_back(char(0x80 | ((cp >> 6) & 0x3F)));
-          out->push_back(char(0x80 | (cp & 0x3F)));
-        } else {
-          out->push_back(char(0xF0 | (cp >> 18)));
-          out->push_back(char(0x80 | ((cp >> 12) & 0x3F)));
-          out->push_back(char(0x80 | ((cp >> 6) & 0x3F)));
-          out->push_back(char(0x80 | (cp & 0x3F)));
-        }
+        tokenizer_detail::append_utf8(cp, out);
       } else {
         out->push_back(c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c == 'b' ? '\b' : c == 'f' ? '\f' : c);
       }
