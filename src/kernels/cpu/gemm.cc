@@ -6,6 +6,7 @@
 #include "kernels/cpu/dot.h"
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -97,14 +98,88 @@ __attribute__((target("avx2,fma"))) void gemm_panel_avx2(DType t, const uint8_t*
   }
 }
 
+// AVX-512: one zmm holds a panel's 16 rows, so a tile covers 12 tokens with 12 accumulators.
+constexpr int kTileTokens512 = 12;
+
+template <int NT>
+__attribute__((target("avx512f"))) void tile512(const float* pack, int64_t kb, const float* x, int64_t K, int64_t M,
+                                                int64_t r0, float* y, bool first) {
+  __m512 acc[NT];
+  for (int i = 0; i < NT; ++i) acc[i] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kb; ++k) {
+    const __m512 w = _mm512_loadu_ps(pack + k * kPanelRows);
+    for (int i = 0; i < NT; ++i)
+      acc[i] = _mm512_fmadd_ps(w, _mm512_set1_ps(x[size_t(i) * size_t(K) + size_t(k)]), acc[i]);
+  }
+  for (int i = 0; i < NT; ++i) {
+    alignas(64) float out[kPanelRows];
+    _mm512_store_ps(out, acc[i]);
+    store_rows(y + size_t(i) * size_t(M), out, r0, M, first);
+  }
+}
+
+template <int NT>
+__attribute__((target("avx512f"))) void tail512(int left, const float* pack, int64_t kb, const float* x, int64_t K,
+                                               int64_t M, int64_t r0, float* y, bool first) {
+  if constexpr (NT > 0) {
+    if (left == NT) return tile512<NT>(pack, kb, x, K, M, r0, y, first);
+    tail512<NT - 1>(left, pack, kb, x, K, M, r0, y, first);
+  }
+}
+
+__attribute__((target("avx512f"))) void gemm_panel_avx512(DType t, const uint8_t* w, size_t row_bytes, int64_t M,
+                                                          int64_t K, int64_t r0, const float* x, int n, float* y,
+                                                          float* pack) {
+  for (int64_t k0 = 0; k0 < K; k0 += kBlockK) {
+    const int64_t kb = std::min<int64_t>(kBlockK, K - k0);
+    pack_panel(t, w, row_bytes, M, r0, k0, kb, pack);
+    const bool first = k0 == 0;
+    int i = 0;
+    for (; i + kTileTokens512 <= n; i += kTileTokens512)
+      tile512<kTileTokens512>(pack, kb, x + size_t(i) * size_t(K) + size_t(k0), K, M, r0, y + size_t(i) * size_t(M),
+                              first);
+    if (i < n)
+      tail512<kTileTokens512 - 1>(n - i, pack, kb, x + size_t(i) * size_t(K) + size_t(k0), K, M, r0,
+                                  y + size_t(i) * size_t(M), first);
+  }
+}
+
+bool detect_avx512() {
+  // AVX512F (leaf 7 EBX bit 16) and the OS saving the ZMM state (XCR0 bits 5-7), on top of AVX2.
+  if (!have_avx2()) return false;
+  unsigned a, b, c, d;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b & (1u << 16))) return false;
+  unsigned lo, hi;
+  __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (lo & 0xe6u) == 0xe6u;
+}
+
+const bool kAvx512 = detect_avx512();
+
 }  // namespace
+
+bool have_avx512() { return kAvx512; }
+
+void gemm_panel_isa(GemmIsa isa, DType t, const uint8_t* w, size_t row_bytes, int64_t M, int64_t K, int64_t r0,
+                    const float* x, int n, float* y, float* pack) {
+  switch (isa) {
+    case GemmIsa::kAvx512: return gemm_panel_avx512(t, w, row_bytes, M, K, r0, x, n, y, pack);
+    case GemmIsa::kAvx2: return gemm_panel_avx2(t, w, row_bytes, M, K, r0, x, n, y, pack);
+    case GemmIsa::kScalar: return gemm_panel_ref(t, w, row_bytes, M, K, r0, x, n, y, pack);
+  }
+}
 
 void gemm_panel(DType t, const uint8_t* w, size_t row_bytes, int64_t M, int64_t K, int64_t r0, const float* x, int n,
                 float* y, float* pack) {
-  if (have_avx2()) gemm_panel_avx2(t, w, row_bytes, M, K, r0, x, n, y, pack);
-  else gemm_panel_ref(t, w, row_bytes, M, K, r0, x, n, y, pack);
+  gemm_panel_isa(kAvx512 ? GemmIsa::kAvx512 : have_avx2() ? GemmIsa::kAvx2 : GemmIsa::kScalar, t, w, row_bytes, M,
+                 K, r0, x, n, y, pack);
 }
 #else
+bool have_avx512() { return false; }
+void gemm_panel_isa(GemmIsa, DType t, const uint8_t* w, size_t row_bytes, int64_t M, int64_t K, int64_t r0,
+                    const float* x, int n, float* y, float* pack) {
+  gemm_panel_ref(t, w, row_bytes, M, K, r0, x, n, y, pack);
+}
 void gemm_panel(DType t, const uint8_t* w, size_t row_bytes, int64_t M, int64_t K, int64_t r0, const float* x, int n,
                 float* y, float* pack) {
   gemm_panel_ref(t, w, row_bytes, M, K, r0, x, n, y, pack);
