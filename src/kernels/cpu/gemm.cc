@@ -127,12 +127,77 @@ __attribute__((target("avx512f"))) void tail512(int left, const float* pack, int
   }
 }
 
+// GCC 12 warns about the "undefined" registers inside its own AVX-512 conversion intrinsics.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+// 16 elements of a row as f32.
+__attribute__((target("avx512f"))) inline __m512 load16(DType t, const uint8_t* p) {
+  if (t == DType::F32) return _mm512_loadu_ps(p);
+  const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  if (t == DType::F16) return _mm512_cvtph_ps(h);
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+// pack_panel with a 16x16 register transpose per block of 16 columns: rows are read along K and
+// written as columns without scalar scatter stores.
+__attribute__((target("avx512f"))) void pack_panel_avx512(DType t, const uint8_t* w, size_t row_bytes, int64_t M,
+                                                          int64_t r0, int64_t k0, int64_t kb, float* pack) {
+  const size_t es = dtype_size(t);
+  const int64_t full = kb / 16 * 16;
+  for (int64_t kk = 0; kk < full; kk += 16) {
+    __m512 r[16], a[16], b[16];
+    for (int j = 0; j < 16; ++j)
+      r[j] = r0 + j < M ? load16(t, w + size_t(r0 + j) * row_bytes + size_t(k0 + kk) * es) : _mm512_setzero_ps();
+    // 32-bit, then 64-bit interleaves inside 128-bit lanes: b[g + e] holds, in lane L, rows g..g+3 at
+    // column 4L + e.
+    for (int j = 0; j < 16; j += 2) {
+      a[j] = _mm512_unpacklo_ps(r[j], r[j + 1]);
+      a[j + 1] = _mm512_unpackhi_ps(r[j], r[j + 1]);
+    }
+    for (int g = 0; g < 16; g += 4) {
+      const __m512d a0 = _mm512_castps_pd(a[g]), a1 = _mm512_castps_pd(a[g + 1]);
+      const __m512d a2 = _mm512_castps_pd(a[g + 2]), a3 = _mm512_castps_pd(a[g + 3]);
+      b[g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
+      b[g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
+      b[g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
+      b[g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
+    }
+    // A 4x4 transpose of 128-bit lanes across the four row groups gives whole columns.
+    for (int e = 0; e < 4; ++e) {
+      const __m512 c0 = _mm512_shuffle_f32x4(b[e], b[4 + e], 0x44), c1 = _mm512_shuffle_f32x4(b[e], b[4 + e], 0xEE);
+      const __m512 c2 = _mm512_shuffle_f32x4(b[8 + e], b[12 + e], 0x44);
+      const __m512 c3 = _mm512_shuffle_f32x4(b[8 + e], b[12 + e], 0xEE);
+      _mm512_storeu_ps(pack + (kk + e) * kPanelRows, _mm512_shuffle_f32x4(c0, c2, 0x88));
+      _mm512_storeu_ps(pack + (kk + 4 + e) * kPanelRows, _mm512_shuffle_f32x4(c0, c2, 0xDD));
+      _mm512_storeu_ps(pack + (kk + 8 + e) * kPanelRows, _mm512_shuffle_f32x4(c1, c3, 0x88));
+      _mm512_storeu_ps(pack + (kk + 12 + e) * kPanelRows, _mm512_shuffle_f32x4(c1, c3, 0xDD));
+    }
+  }
+  if (full < kb) {  // the last columns, one at a time
+    float col[kPanelRows];
+    for (int64_t k = full; k < kb; ++k) {
+      for (int j = 0; j < kPanelRows; ++j) {
+        col[j] = 0.0f;
+        if (r0 + j < M) to_f32(t, w + size_t(r0 + j) * row_bytes + size_t(k0 + k) * es, &col[j], 1);
+      }
+      std::memcpy(pack + k * kPanelRows, col, sizeof col);
+    }
+  }
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
 __attribute__((target("avx512f"))) void gemm_panel_avx512(DType t, const uint8_t* w, size_t row_bytes, int64_t M,
                                                           int64_t K, int64_t r0, const float* x, int n, float* y,
                                                           float* pack) {
   for (int64_t k0 = 0; k0 < K; k0 += kBlockK) {
     const int64_t kb = std::min<int64_t>(kBlockK, K - k0);
-    pack_panel(t, w, row_bytes, M, r0, k0, kb, pack);
+    pack_panel_avx512(t, w, row_bytes, M, r0, k0, kb, pack);
     const bool first = k0 == 0;
     int i = 0;
     for (; i + kTileTokens512 <= n; i += kTileTokens512)
