@@ -169,8 +169,7 @@ class CpuBackend : public Backend {
         for (int j = lo; j <= p; ++j) {
           size_t slot = size_t(seg.kv.ring ? j % seg.kv.capacity : j);
           const float* vr = seg.kv.v + slot * size_t(kvw) + size_t(kvh) * size_t(hd);
-          const float pj = scores[size_t(j - lo)];
-          for (int i = 0; i < hd; ++i) acc[size_t(i)] += pj * vr[i];
+          cpu::axpy(scores[size_t(j - lo)], vr, acc.data(), size_t(hd));
         }
         float* o = out + size_t(seg.row0 + t) * size_t(out_stride) + size_t(h) * size_t(hd);
         const float inv = 1.0f / sum;

@@ -46,8 +46,21 @@ void dot_4x1_ref(DType t, const void* const w[4], const float* x, size_t n, floa
   }
 }
 
+void axpy_ref(float a, const float* x, float* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
 #if defined(__x86_64__)
 namespace {
+
+// Multiply, then add (not fused): rounds exactly like the scalar reference.
+__attribute__((target("avx2"))) void axpy_avx2(float a, const float* x, float* y, size_t n) {
+  const __m256 av = _mm256_set1_ps(a);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_mul_ps(av, _mm256_loadu_ps(x + i))));
+  for (; i < n; ++i) y[i] += a * x[i];
+}
 
 // Eight elements of a row as f32.
 __attribute__((target("avx2,fma,f16c"))) inline __m256 load8(DType t, const void* p, size_t i) {
@@ -134,6 +147,10 @@ const bool kAvx2 = detect_avx2();
 }  // namespace
 
 bool have_avx2() { return kAvx2; }
+void axpy(float a, const float* x, float* y, size_t n) {
+  if (kAvx2) axpy_avx2(a, x, y, n);
+  else axpy_ref(a, x, y, n);
+}
 void dot_4x1(DType t, const void* const w[4], const float* x, size_t n, float out[4]) {
   if (!kAvx2) return dot_4x1_ref(t, w, x, n, out);
   switch (t) {
@@ -150,6 +167,7 @@ void to_f32(DType t, const void* src, float* dst, size_t n) {
 }
 #else
 bool have_avx2() { return false; }
+void axpy(float a, const float* x, float* y, size_t n) { axpy_ref(a, x, y, n); }
 void dot_4x1(DType t, const void* const w[4], const float* x, size_t n, float out[4]) { dot_4x1_ref(t, w, x, n, out); }
 float dot(const float* a, const float* b, size_t n) { return dot_ref(a, b, n); }
 void to_f32(DType t, const void* src, float* dst, size_t n) { to_f32_ref(t, src, dst, n); }

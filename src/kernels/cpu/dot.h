@@ -21,6 +21,10 @@ void to_f32(DType t, const void* src, float* dst, size_t n);
 void dot_4x1_ref(DType t, const void* const w[4], const float* x, size_t n, float out[4]);
 void dot_4x1(DType t, const void* const w[4], const float* x, size_t n, float out[4]);
 
+// y += a * x over n elements (attention's weighted sum of values).
+void axpy_ref(float a, const float* x, float* y, size_t n);
+void axpy(float a, const float* x, float* y, size_t n);
+
 bool have_avx2();  // what dispatch picked, for reports and tests
 
 }  // namespace g4::cpu

@@ -52,6 +52,20 @@ TEST(Dot4x1, AllTypesMatchReference) {
   }
 }
 
+TEST(Axpy, MatchesReference) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd;
+  for (size_t n : {1, 7, 8, 9, 64, 513}) {
+    std::vector<float> x(n), y(n);
+    for (auto& v : x) v = nd(rng);
+    for (auto& v : y) v = nd(rng);
+    auto a = y, b = y;
+    axpy(0.37f, x.data(), a.data(), n);
+    axpy_ref(0.37f, x.data(), b.data(), n);
+    EXPECT_EQ(a, b) << n;  // same rounding as the reference, bit for bit
+  }
+}
+
 std::vector<uint16_t> edge_halves() {
   std::vector<uint16_t> v;
   for (uint32_t i = 0; i < 65536; i += 7) v.push_back(uint16_t(i));
