@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Prefill and decode speed of g4 and llama.cpp on the same GGUF, same threads, alternating runs.
+# Prefill and decode speed of g4 and llama.cpp on the same GGUF, same threads, alternating runs
+# (g4 bench and llama-bench each warm up before they measure).
 #   bench/compare_llamacpp.sh MODEL.gguf [PROMPT_TOKENS=128] [GEN_TOKENS=32] [THREADS=nproc] [REPS=3]
 # LLAMA_BENCH: path of a llama-bench binary built from a llama.cpp checkout with gemma4 support.
 set -euo pipefail
@@ -11,7 +12,6 @@ R=${5:-3}
 G4=${G4:-build/g4}
 LLAMA_BENCH=${LLAMA_BENCH:?set LLAMA_BENCH to a llama-bench binary}
 
-ids=$(python3 -c "import random; random.seed(1); print(','.join(['2'] + [str(random.randint(10, 200000)) for _ in range($P - 1)]))")
 # tokens/s of llama-bench's CSV row for the prompt (n_gen = 0) or generation (n_prompt = 0) test.
 llama_ts() {
   python3 -c "
@@ -22,9 +22,9 @@ for r in csv.DictReader(io.StringIO(sys.argv[1])):
 }
 g4_pp=() g4_tg=() ll_pp=() ll_tg=()
 for ((i = 0; i < R; i++)); do
-  out=$("$G4" run -m "$MODEL" --ids "$ids" -n $((N + 1)) --temp 0 --ignore-eos --timings -t "$T" 2>&1 >/dev/null)
-  g4_pp+=("$(sed -nE 's/^prefill:.*\(([0-9.]+) tok\/s\)/\1/p' <<<"$out")")
-  g4_tg+=("$(sed -nE 's/^decode:.*\(([0-9.]+) tok\/s\)/\1/p' <<<"$out")")
+  out=$("$G4" bench -m "$MODEL" -p "$P" -n "$N" -t "$T" -r 1)
+  g4_pp+=("$(sed -nE "s/^\| pp$P +\| +[0-9]+ +\| +[0-9]+ +\| +([0-9.]+) .*/\1/p" <<<"$out")")
+  g4_tg+=("$(sed -nE "s/^\| tg$N +\| +[0-9]+ +\| +[0-9]+ +\| +([0-9.]+) .*/\1/p" <<<"$out")")
   out=$("$LLAMA_BENCH" -m "$MODEL" -p "$P" -n "$N" -t "$T" -r 1 -o csv 2>/dev/null)
   ll_pp+=("$(llama_ts "$out" prompt)")
   ll_tg+=("$(llama_ts "$out" gen)")

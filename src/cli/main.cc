@@ -15,6 +15,7 @@ const char* kUsage =
     "  run      generate text from a prompt, streamed to stdout\n"
     "  logits   print the top-K logits at every prompt position (cross-checks)\n"
     "  info     describe a model: architecture, parameters, layers, memory\n"
+    "  bench    measure prompt and generation speed (tokens/s), like llama-bench\n"
     "  tokenize show how the model's tokenizer splits a text\n"
     "  template print the prompt the chat template renders for a conversation\n"
     "\n"
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   if (cmd == "template") return g4::cli::cmd_template(argc - 2, argv + 2);
   if (cmd == "run") return g4::cli::cmd_run(argc - 2, argv + 2);
   if (cmd == "logits") return g4::cli::cmd_logits(argc - 2, argv + 2);
+  if (cmd == "bench") return g4::cli::cmd_bench(argc - 2, argv + 2);
   if (cmd == "info") return g4::cli::cmd_info(argc - 2, argv + 2);
   if (cmd == "tokenize") return g4::cli::cmd_tokenize(argc - 2, argv + 2);
   std::fprintf(stderr, "g4: error: unknown command '%s' (see g4 --help)\n", cmd.c_str());

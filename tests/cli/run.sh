@@ -130,5 +130,12 @@ expect "chat bad roles" 1 "needs a \"role\"" -- sh -c "echo '[{\"content\": \"x\
 expect "chat overflow" 1 "context holds" -- sh -c "'$G4' chat -m '$C' -c 32 < '$CONV'"
 expect "template missing file" 1 "cannot read" -- "$G4" template -m "$C" "$WORK/none.json"
 
+# bench: a llama-bench-like table.
+out=$("$G4" bench -m "$A" -p 16 -n 8 -r 2 -t 2)
+check "bench pp row" $(grep -qE '^\| pp16 +\| +2 +\| +2 +\| +[0-9.]+ ± +[0-9.]+ \|$' <<<"$out"; echo $?)
+check "bench tg row" $(grep -qE '^\| tg8 +\| +2 +\| +2 +\| +[0-9.]+ ± +[0-9.]+ \|$' <<<"$out"; echo $?)
+check "bench bandwidth bound" $(grep -qE 'read bandwidth: [0-9.]+ GB/s -> decode bound [0-9.]+ tok/s' <<<"$out"; echo $?)
+expect "bench nothing" 1 "nothing to measure" -- "$G4" bench -m "$A" -p 0 -n 0
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

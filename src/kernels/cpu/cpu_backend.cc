@@ -29,8 +29,8 @@ class CpuBackend : public Backend {
  public:
   explicit CpuBackend(int threads) : pool_(threads) {}
   std::string name() const override {
-    return std::string("cpu (") + (cpu::have_avx2() ? "avx2" : "scalar") + ", " + std::to_string(pool_.size()) +
-           " threads)";
+    const char* isa = cpu::have_avx512() ? "avx512" : cpu::have_avx2() ? "avx2" : "scalar";
+    return std::string("cpu (") + isa + ", " + std::to_string(pool_.size()) + " threads)";
   }
 
   std::unique_ptr<Buffer> alloc(size_t n) override { return std::make_unique<HostBuffer>(n); }
