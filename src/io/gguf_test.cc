@@ -1,4 +1,5 @@
 #include "io/gguf.h"
+#include "testing/exact_image.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -141,19 +142,7 @@ Bytes filled(size_t n, uint8_t seed) {
   return b;
 }
 
-// An exactly-sized heap copy of a file image, so that AddressSanitizer flags any read past its end.
-class Image {
- public:
-  explicit Image(const Bytes& b) : n_(b.size()), p_(new uint8_t[b.size()]) {
-    if (n_) std::memcpy(p_.get(), b.data(), n_);
-  }
-  const uint8_t* data() const { return p_.get(); }
-  size_t size() const { return n_; }
-
- private:
-  size_t n_;
-  std::unique_ptr<uint8_t[]> p_;
-};
+using Image = testing::ExactImage;
 
 Result<GgufFile> parse(const Image& img) { return parse_gguf(img.data(), img.size(), "t.gguf"); }
 

@@ -1,4 +1,5 @@
 #include "io/safetensors.h"
+#include "testing/exact_image.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -16,19 +17,7 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-// An exactly-sized heap copy of a file image, so that AddressSanitizer flags any read past its end.
-class Image {
- public:
-  explicit Image(const Bytes& b) : n_(b.size()), p_(new uint8_t[b.size()]) {
-    if (n_) std::memcpy(p_.get(), b.data(), n_);
-  }
-  const uint8_t* data() const { return p_.get(); }
-  size_t size() const { return n_; }
-
- private:
-  size_t n_;
-  std::unique_ptr<uint8_t[]> p_;
-};
+using Image = testing::ExactImage;
 
 // Assembles a file from a header text and data bytes.
 Bytes make_file(const std::string& header, const Bytes& data) {

@@ -8,9 +8,12 @@
 #include <string_view>
 #include <vector>
 
+#include "testing/response_invariants.h"
 #include "text/response_parser.h"
 
 namespace {
+
+using g4::testing::explains;
 
 using g4::ResponseEvent;
 using Kind = ResponseEvent::Kind;
@@ -53,31 +56,6 @@ Flat run(std::string_view text, g4::ResponseParserOptions opt, const std::vector
   add(f, p.push(text.substr(prev)));
   add(f, p.finish());
   return f;
-}
-
-// out == in with some marker occurrences deleted (banded DP; d = bytes deleted so far).
-bool explains(std::string_view in, std::string_view out) {
-  static const std::string_view removable[] = {"<|channel>thought\n", "<|channel>", "<channel|>",
-                                               "<turn|>", "<eos>", "<|tool_response>"};
-  size_t n = in.size(), m = out.size();
-  if (m > n) return false;
-  size_t D = n - m;
-  std::vector<char> reach((n + 1) * (D + 1), 0);
-  auto at = [&](size_t i, size_t d) -> char& { return reach[i * (D + 1) + d]; };
-  at(0, 0) = 1;
-  for (size_t i = 0; i <= n; ++i) {
-    for (size_t d = 0; d <= D && d <= i; ++d) {
-      if (!at(i, d)) continue;
-      size_t j = i - d;
-      if (i < n && j < m && in[i] == out[j]) at(i + 1, d) = 1;
-      if (i < n && in[i] == '<') {
-        for (std::string_view r : removable) {
-          if (d + r.size() <= D && in.substr(i).starts_with(r)) at(i + r.size(), d + r.size()) = 1;
-        }
-      }
-    }
-  }
-  return at(n, D);
 }
 
 }  // namespace
