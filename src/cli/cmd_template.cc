@@ -36,9 +36,9 @@ int cmd_template(int argc, char** argv) {
   }
   if (!messages.is_array()) return fail(Error{path + ": \"messages\" must be an array"});
 
-  auto files = open_model_files(args.str("model"));
+  auto files = open_model(args.str("model"));
   if (!files) return fail(files.error());
-  auto tok = load_tokenizer(args.str("model"));
+  auto tok = require_tokenizer(*files);
   if (!tok) return fail(tok.error());
   auto tmpl = model_chat_template(*files);
   if (!tmpl) return fail(tmpl.error());

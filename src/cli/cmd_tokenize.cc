@@ -31,7 +31,9 @@ int cmd_tokenize(int argc, char** argv) {
   } else {
     text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   }
-  auto tok = load_tokenizer(args.str("model"));
+  auto files = open_model(args.str("model"));
+  if (!files) return fail(files.error());
+  auto tok = require_tokenizer(*files);
   if (!tok) return fail(tok.error());
   std::vector<int32_t> ids;
   if (args.has("bos")) ids.push_back((*tok)->bos_id());

@@ -36,24 +36,28 @@ Result<SamplingParams> sampling_params(const Args& args) {
   return p;
 }
 
-Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path) {
-  if (path.empty()) return make_error("no model given (-m PATH)");
-  G4_ASSIGN_OR_RETURN(ModelFiles files, open_model_files(path));
+Result<std::unique_ptr<Tokenizer>> model_tokenizer(const ModelFiles& files) {
   if (!files.tokenizer_json.empty()) return Tokenizer::from_hf_json(files.tokenizer_json);
   if (files.gguf && files.gguf->get("tokenizer.ggml.tokens")) return Tokenizer::from_gguf(*files.gguf);
-  return make_error("%s ships no tokenizer (no tokenizer.json, no GGUF vocabulary)", path.c_str());
+  return std::unique_ptr<Tokenizer>();
+}
+
+Result<std::unique_ptr<Tokenizer>> require_tokenizer(const ModelFiles& files) {
+  G4_ASSIGN_OR_RETURN(auto tok, model_tokenizer(files));
+  if (!tok) return make_error("%s ships no tokenizer (no tokenizer.json, no GGUF vocabulary)", files.path.c_str());
+  return tok;
+}
+
+Result<ModelFiles> open_model(const std::string& path) {
+  if (path.empty()) return make_error("no model given (-m PATH)");
+  return open_model_files(path);
 }
 
 Result<Loaded> load_model(const std::string& path, int threads) {
-  if (path.empty()) return make_error("no model given (-m PATH)");
+  G4_ASSIGN_OR_RETURN(ModelFiles files, open_model(path));
   Loaded l;
   l.backend = make_cpu_backend(threads);
-  G4_ASSIGN_OR_RETURN(ModelFiles files, open_model_files(path));
-  if (!files.tokenizer_json.empty()) {
-    G4_ASSIGN_OR_RETURN(l.tokenizer, Tokenizer::from_hf_json(files.tokenizer_json));
-  } else if (files.gguf && files.gguf->get("tokenizer.ggml.tokens")) {
-    G4_ASSIGN_OR_RETURN(l.tokenizer, Tokenizer::from_gguf(*files.gguf));
-  }
+  G4_ASSIGN_OR_RETURN(l.tokenizer, model_tokenizer(files));
   G4_ASSIGN_OR_RETURN(l.model, Gemma4Model::create(std::move(files), *l.backend));
   return l;
 }

@@ -21,8 +21,12 @@ struct Loaded {
 
 Result<Loaded> load_model(const std::string& path, int threads);
 
-// Only the tokenizer that ships with a model (tokenizer.json in a folder, or GGUF metadata).
-Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path);
+// The model's files without loading weights; an error if no path was given.
+Result<ModelFiles> open_model(const std::string& path);
+// The tokenizer that ships with a model (tokenizer.json in a folder, or GGUF metadata): null when
+// there is none, or an error saying so.
+Result<std::unique_ptr<Tokenizer>> model_tokenizer(const ModelFiles& files);
+Result<std::unique_ptr<Tokenizer>> require_tokenizer(const ModelFiles& files);
 
 // Options every model command takes.
 std::vector<Option> model_options();
