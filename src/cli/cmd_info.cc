@@ -71,13 +71,7 @@ int cmd_info(int argc, char** argv) {
                 l.rope_inv_freq.size());
   }
 
-  // KV cache: full layers hold every position, sliding layers a ring of window + chunk.
-  double kv = 0;
-  for (const auto& l : c.layers) {
-    int64_t positions = *ctx;
-    if (l.kind == AttnKind::kSliding && l.window > 0) positions = std::min<int64_t>(*ctx, l.window + *chunk);
-    kv += double(positions) * l.n_kv_heads * l.head_dim * 2 * sizeof(float);
-  }
+  const double kv = double(SequenceCache::bytes_at_full_context(c, *ctx, *chunk));
   std::printf("\nmemory       weights %s; KV cache (f32) for %d tokens: %s\n", human_bytes(double(model.weight_bytes())).c_str(),
               *ctx, human_bytes(kv).c_str());
   return 0;

@@ -10,6 +10,20 @@ constexpr int kBlock = 256;  // full layers grow in blocks of this many position
 int window_start(int n, int window) { return std::max(0, n - window + 1); }
 }
 
+int SequenceCache::positions_kept(const LayerConfig& lc, int max_context, int max_chunk) {
+  if (lc.kind == AttnKind::kSliding && lc.window > 0 && int64_t(lc.window) + max_chunk < max_context)
+    return lc.window + max_chunk;
+  return max_context;
+}
+
+size_t SequenceCache::bytes_at_full_context(const ModelConfig& c, int max_context, int max_chunk) {
+  size_t b = 0;
+  for (const auto& lc : c.layers)
+    b += size_t(positions_kept(lc, max_context, max_chunk)) * size_t(lc.n_kv_heads) * size_t(lc.head_dim) * 2 *
+         sizeof(float);
+  return b;
+}
+
 Result<std::unique_ptr<SequenceCache>> SequenceCache::create(const ModelConfig& c, Backend& backend,
                                                              int max_context, int max_chunk) {
   if (max_context <= 0) return make_error("context size must be positive (got %d)", max_context);
@@ -22,10 +36,10 @@ Result<std::unique_ptr<SequenceCache>> SequenceCache::create(const ModelConfig& 
   for (const auto& lc : c.layers) {
     Layer l;
     l.width = lc.n_kv_heads * lc.head_dim;
-    if (lc.kind == AttnKind::kSliding && lc.window > 0 && lc.window + max_chunk < max_context) {
+    if (int kept = positions_kept(lc, max_context, max_chunk); kept < max_context) {
       l.ring = true;
       l.window = lc.window;
-      l.capacity = lc.window + max_chunk;
+      l.capacity = kept;
       l.k = backend.alloc(size_t(l.capacity) * size_t(l.width));
       l.v = backend.alloc(size_t(l.capacity) * size_t(l.width));
     }

@@ -21,6 +21,12 @@ class SequenceCache {
   static Result<std::unique_ptr<SequenceCache>> create(const ModelConfig& config, Backend& backend,
                                                        int max_context, int max_chunk);
 
+  // Positions layer `lc` keeps for a sequence of up to max_context positions: a ring of
+  // window + max_chunk for sliding layers (when that is smaller), else every position.
+  static int positions_kept(const LayerConfig& lc, int max_context, int max_chunk);
+  // Bytes a sequence's cache takes at full context (K and V of every layer, f32).
+  static size_t bytes_at_full_context(const ModelConfig& config, int max_context, int max_chunk);
+
   int n_past() const { return n_past_; }
   int max_context() const { return max_context_; }
   int max_chunk() const { return max_chunk_; }
