@@ -24,8 +24,8 @@ static_assert(std::endian::native == std::endian::little, "the GGUF reader assum
 constexpr uint32_t kMaxDims = 4;            // GGML_MAX_DIMS
 constexpr uint64_t kDefaultAlignment = 32;  // GGUF_DEFAULT_ALIGNMENT
 
-// ggml tensor types. `dtype` is set for the types the engine can use; adding a quantized type
-// means adding a DType for it and filling in `dtype` here (sizes are already right).
+// ggml tensor types. `dtype` is set for the types the engine can use (their block sizes agree with
+// dtype_block / dtype_block_bytes, which a test checks); the others are refused by name.
 struct GgmlType {
   uint32_t id;
   const char* name;
@@ -38,26 +38,26 @@ constexpr uint32_t kQK = 256;  // QK_K, the super-block size of the k-quants and
 const GgmlType kGgmlTypes[] = {
     {0, "F32", 1, 4, DType::F32},
     {1, "F16", 1, 2, DType::F16},
-    {2, "Q4_0", 32, 2 + 16, std::nullopt},
-    {3, "Q4_1", 32, 2 + 2 + 16, std::nullopt},
-    {6, "Q5_0", 32, 2 + 4 + 16, std::nullopt},
-    {7, "Q5_1", 32, 2 + 2 + 4 + 16, std::nullopt},
-    {8, "Q8_0", 32, 2 + 32, std::nullopt},
+    {2, "Q4_0", 32, 2 + 16, DType::Q4_0},
+    {3, "Q4_1", 32, 2 + 2 + 16, DType::Q4_1},
+    {6, "Q5_0", 32, 2 + 4 + 16, DType::Q5_0},
+    {7, "Q5_1", 32, 2 + 2 + 4 + 16, DType::Q5_1},
+    {8, "Q8_0", 32, 2 + 32, DType::Q8_0},
     {9, "Q8_1", 32, 4 + 4 + 32, std::nullopt},
     {10, "Q2_K", kQK, 2 + 2 + kQK / 16 + kQK / 4, std::nullopt},
     {11, "Q3_K", kQK, 2 + kQK / 4 + kQK / 8 + 12, std::nullopt},
-    {12, "Q4_K", kQK, 2 + 2 + kQK / 2 + 12, std::nullopt},
-    {13, "Q5_K", kQK, 2 + 2 + kQK / 2 + kQK / 8 + 12, std::nullopt},
-    {14, "Q6_K", kQK, 2 + kQK / 2 + kQK / 4 + kQK / 16, std::nullopt},
+    {12, "Q4_K", kQK, 2 + 2 + kQK / 2 + 12, DType::Q4_K},
+    {13, "Q5_K", kQK, 2 + 2 + kQK / 2 + kQK / 8 + 12, DType::Q5_K},
+    {14, "Q6_K", kQK, 2 + kQK / 2 + kQK / 4 + kQK / 16, DType::Q6_K},
     {15, "Q8_K", kQK, 4 + kQK + kQK / 8, std::nullopt},
     {16, "IQ2_XXS", kQK, 2 + kQK / 4, std::nullopt},
     {17, "IQ2_XS", kQK, 2 + kQK / 4 + kQK / 32, std::nullopt},
     {18, "IQ3_XXS", kQK, 2 + kQK / 4 + kQK / 8, std::nullopt},
     {19, "IQ1_S", kQK, 2 + kQK / 8 + kQK / 16, std::nullopt},
-    {20, "IQ4_NL", 32, 2 + 16, std::nullopt},
+    {20, "IQ4_NL", 32, 2 + 16, DType::IQ4_NL},
     {21, "IQ3_S", kQK, 2 + kQK / 4 + kQK / 8 + kQK / 32 + 4, std::nullopt},
     {22, "IQ2_S", kQK, 2 + kQK / 4 + kQK / 16, std::nullopt},
-    {23, "IQ4_XS", kQK, 2 + 2 + kQK / 2 + kQK / 64, std::nullopt},
+    {23, "IQ4_XS", kQK, 2 + 2 + kQK / 2 + kQK / 64, DType::IQ4_XS},
     {24, "I8", 1, 1, DType::I8},
     {25, "I16", 1, 2, std::nullopt},
     {26, "I32", 1, 4, DType::I32},
@@ -523,6 +523,21 @@ Result<std::vector<std::string>> GgufFile::get_string_array(const std::string& k
   const auto* p = std::get_if<std::vector<std::string>>(&v->v);
   if (!v->is_array() || v->elem_type != VT::STRING || !p) return wrong_type(key, *v, "string array");
   return *p;
+}
+
+int ggml_type_id(DType t) {
+  for (const auto& g : kGgmlTypes) {
+    if (g.dtype && *g.dtype == t) return int(g.id);
+  }
+  return -1;
+}
+
+bool ggml_type_layout(uint32_t id, uint32_t* block_size, uint32_t* type_size) {
+  const GgmlType* g = find_ggml_type(id);
+  if (!g) return false;
+  *block_size = g->block_size;
+  *type_size = g->type_size;
+  return true;
 }
 
 }  // namespace g4

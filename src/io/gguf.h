@@ -51,4 +51,9 @@ Result<GgufFile> parse_gguf(const uint8_t* bytes, size_t size, const std::string
 // Maps `path` and parses it; the returned file keeps the map alive.
 Result<GgufFile> load_gguf(const std::string& path);
 
+// The ggml type id of a DType that GGUF files can hold (-1 for I64-like types without one).
+int ggml_type_id(DType t);
+// ggml's block size and bytes per block for a type id (false for an unknown id), for tests.
+bool ggml_type_layout(uint32_t id, uint32_t* block_size, uint32_t* type_size);
+
 }  // namespace g4

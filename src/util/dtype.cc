@@ -1,5 +1,7 @@
 #include "util/dtype.h"
 
+#include <cctype>
+
 namespace g4 {
 
 std::string_view dtype_name(DType t) {
@@ -12,8 +14,32 @@ std::string_view dtype_name(DType t) {
     case DType::U8: return "U8";
     case DType::I8: return "I8";
     case DType::F64: return "F64";
+    case DType::Q4_0: return "Q4_0";
+    case DType::Q4_1: return "Q4_1";
+    case DType::Q5_0: return "Q5_0";
+    case DType::Q5_1: return "Q5_1";
+    case DType::Q8_0: return "Q8_0";
+    case DType::Q4_K: return "Q4_K";
+    case DType::Q5_K: return "Q5_K";
+    case DType::Q6_K: return "Q6_K";
+    case DType::IQ4_NL: return "IQ4_NL";
+    case DType::IQ4_XS: return "IQ4_XS";
   }
   return "?";
+}
+
+bool dtype_from_name(std::string_view name, DType* out) {
+  for (int i = 0; i <= int(DType::IQ4_XS); ++i) {
+    std::string_view n = dtype_name(DType(i));
+    if (n.size() != name.size()) continue;
+    bool same = true;
+    for (size_t j = 0; j < n.size() && same; ++j) same = std::toupper((unsigned char)name[j]) == n[j];
+    if (same) {
+      *out = DType(i);
+      return true;
+    }
+  }
+  return false;
 }
 
 size_t dtype_size(DType t) {
@@ -22,8 +48,35 @@ size_t dtype_size(DType t) {
     case DType::F16: case DType::BF16: return 2;
     case DType::I64: case DType::F64: return 8;
     case DType::U8: case DType::I8: return 1;
+    default: return 0;
   }
-  return 0;
+}
+
+bool dtype_is_block(DType t) { return dtype_block(t) > 1; }
+
+int64_t dtype_block(DType t) {
+  switch (t) {
+    case DType::Q4_0: case DType::Q4_1: case DType::Q5_0: case DType::Q5_1: case DType::Q8_0:
+    case DType::IQ4_NL: return 32;
+    case DType::Q4_K: case DType::Q5_K: case DType::Q6_K: case DType::IQ4_XS: return 256;
+    default: return 1;
+  }
+}
+
+size_t dtype_block_bytes(DType t) {
+  switch (t) {
+    case DType::Q4_0: return 2 + 16;
+    case DType::Q4_1: return 2 + 2 + 16;
+    case DType::Q5_0: return 2 + 4 + 16;
+    case DType::Q5_1: return 2 + 2 + 4 + 16;
+    case DType::Q8_0: return 2 + 32;
+    case DType::Q4_K: return 2 + 2 + 12 + 128;
+    case DType::Q5_K: return 2 + 2 + 12 + 32 + 128;
+    case DType::Q6_K: return 128 + 64 + 16 + 2;
+    case DType::IQ4_NL: return 2 + 16;
+    case DType::IQ4_XS: return 2 + 2 + 4 + 128;
+    default: return dtype_size(t);
+  }
 }
 
 uint16_t f32_to_bf16(float f) {

@@ -8,11 +8,23 @@
 
 namespace g4 {
 
-// Our own ids; GGML ids are mapped in io/gguf.cc. Quantized types come with the CPU-kernels work.
-enum class DType : uint8_t { F32, F16, BF16, I32, I64, U8, I8, F64 };
+// Our own ids; GGML ids are mapped in io/gguf.cc. The block types are ggml's weight quantizations:
+// a row is a sequence of blocks of dtype_block(t) elements, dtype_block_bytes(t) bytes each
+// (layouts in quant/blocks.h).
+enum class DType : uint8_t {
+  F32, F16, BF16, I32, I64, U8, I8, F64,
+  Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS,
+};
 
 std::string_view dtype_name(DType t);
-size_t dtype_size(DType t);  // bytes per element
+// The type named `name` (case-insensitive, "q4_k" == "Q4_K"), if any.
+bool dtype_from_name(std::string_view name, DType* out);
+size_t dtype_size(DType t);         // bytes per element; 0 for block types
+bool dtype_is_block(DType t);       // a quantized block type
+int64_t dtype_block(DType t);       // elements per block (1 for plain types)
+size_t dtype_block_bytes(DType t);  // bytes per block (the element size for plain types)
+// Bytes of n elements; n must be a multiple of dtype_block(t).
+inline size_t dtype_row_bytes(DType t, int64_t n) { return size_t(n / dtype_block(t)) * dtype_block_bytes(t); }
 
 inline float bf16_to_f32(uint16_t h) {
   uint32_t u = uint32_t(h) << 16;
