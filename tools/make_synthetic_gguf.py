@@ -48,19 +48,15 @@ def main():
     w = gguf_writer.begin_gemma4(a.out, f"g4 synthetic {a.preset}", geo,
                                  tokenizer_adder(a.tokenizer) if a.tokenizer else None)
 
+    # Tensors are listed first and written one by one afterwards, in row chunks, so a 24 GB file never
+    # has to fit in memory.
+    plan = []  # (name, rows, cols, kind)
+
     def mat(name, rows, cols):
-        x = rng.standard_normal((rows, cols), dtype=np.float32) * 0.02
-        if a.type == "f32":
-            w.add_tensor(name, x)
-        elif a.type == "f16":
-            w.add_tensor(name, x.astype(np.float16))
-        else:
-            bits = (x.view(np.uint32) + 0x8000) >> 16
-            w.add_tensor(name, bits.astype(np.uint16), raw_shape=[rows, cols],
-                         raw_dtype=gguf.GGMLQuantizationType.BF16)
+        plan.append((name, rows, cols, "mat"))
 
     def norm(name, n):
-        w.add_tensor(name, (1.0 + 0.1 * rng.standard_normal(n)).astype(np.float32))
+        plan.append((name, 1, n, "norm"))
 
     mat("token_embd.weight", V, H)
     norm("output_norm.weight", H)
@@ -81,8 +77,43 @@ def main():
         mat(b + "ffn_up.weight", Fd, H)
         mat(b + "ffn_down.weight", H, Fd)
         norm(b + "post_ffw_norm.weight", H)
-        w.add_tensor(b + "layer_output_scale.weight", np.array([0.9], dtype=np.float32))
-    gguf_writer.finish(w)
+        plan.append((b + "layer_output_scale.weight", 1, 1, "scalar"))
+
+    mat_type = {"f32": gguf.GGMLQuantizationType.F32, "f16": gguf.GGMLQuantizationType.F16,
+                "bf16": gguf.GGMLQuantizationType.BF16}[a.type]
+    mat_bytes = {"f32": 4, "f16": 2, "bf16": 2}[a.type]
+    for name, rows, cols, kind in plan:
+        if kind == "mat":
+            w.add_tensor_info(name, [rows, cols], np.dtype(np.uint16), rows * cols * mat_bytes, raw_dtype=mat_type)
+        else:
+            w.add_tensor_info(name, [cols], np.dtype(np.float32), cols * 4)
+
+    def encode(x):
+        if a.type == "f32":
+            return x
+        if a.type == "f16":
+            return x.astype(np.float16)
+        return ((x.view(np.uint32) + 0x8000) >> 16).astype(np.uint16)
+
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_ti_data_to_file()
+    w.write_tensor_data(w.tensors[0]["rope_freqs.weight"].tensor)
+    fout = w.fout[0]
+    for name, rows, cols, kind in plan:
+        ti = w.tensors[0].pop(name)
+        w.write_padding(fout, fout.tell())
+        if kind == "mat":
+            step = max(1, (1 << 24) // cols)
+            for r in range(0, rows, step):
+                n = min(step, rows - r)
+                encode(rng.standard_normal((n, cols), dtype=np.float32) * np.float32(0.02)).tofile(fout)
+        elif kind == "norm":
+            (1.0 + 0.1 * rng.standard_normal(cols)).astype(np.float32).tofile(fout)
+        else:
+            np.array([0.9], dtype=np.float32).tofile(fout)
+        w.write_padding(fout, ti.nbytes)
+    w.close()
 
 
 if __name__ == "__main__":
