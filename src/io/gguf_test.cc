@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <tuple>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -466,12 +467,26 @@ TEST(GgufTest, BadTensorInfos) {
   EXPECT_ERROR_HAS(bytes_ovf.build(), "tensor 'w': byte size overflows");
 
   GgufBuilder q;
-  q.tensor({"blk.3.ffn_up.weight", {64, 2}, 2, filled(4 * 18, 0)});
+  q.tensor({"blk.3.ffn_up.weight", {256, 2}, 10, filled(2 * 84, 0)});
   EXPECT_ERROR_HAS(q.build(),
-                   "tensor 'blk.3.ffn_up.weight': quantized type Q4_0 (ggml type 2) not supported yet");
+                   "tensor 'blk.3.ffn_up.weight': quantized type Q2_K (ggml type 10) not supported yet");
   GgufBuilder qk;
-  qk.tensor({"w", {256}, 12, filled(144, 0)});
-  EXPECT_ERROR_HAS(qk.build(), "quantized type Q4_K (ggml type 12) not supported yet");
+  qk.tensor({"w", {256}, 16, filled(66, 0)});
+  EXPECT_ERROR_HAS(qk.build(), "quantized type IQ2_XXS (ggml type 16) not supported yet");
+  for (auto [id, block, bytes, dt] : {std::tuple{2u, 32u, 18u, DType::Q4_0}, {8u, 32u, 34u, DType::Q8_0},
+                                      {12u, 256u, 144u, DType::Q4_K}, {14u, 256u, 210u, DType::Q6_K},
+                                      {23u, 256u, 136u, DType::IQ4_XS}}) {
+    GgufBuilder ok;  // supported block types parse, with their byte sizes
+    ok.tensor({"w", {2 * uint64_t(block), 3}, id, filled(6 * bytes, 0)});
+    Image img(ok.build());
+    auto f = parse(img);
+    ASSERT_TRUE(f.ok()) << f.error().message;
+    const TensorInfo* t = f->tensors.find("w");
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(t->dtype, dt);
+    EXPECT_EQ(t->nbytes, 6 * bytes);
+    EXPECT_EQ(t->shape, (std::vector<int64_t>{3, 2 * int64_t(block)}));
+  }
   GgufBuilder i16;
   i16.tensor({"w", {2}, 25, filled(4, 0)});
   EXPECT_ERROR_HAS(i16.build(), "tensor 'w': type I16 (ggml type 25) not supported yet");

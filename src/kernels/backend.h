@@ -28,13 +28,23 @@ class Buffer {
 };
 
 // What the attention op needs to know about one sequence's keys and values for one layer.
-// Position p lives at slot (ring ? p % capacity : p). K and V rows are [n_kv_heads * head_dim].
+// Position p lives at slot (ring ? p % capacity : p); a slot is `row_stride` bytes holding the
+// [n_kv_heads * head_dim] K (or V) elements of that position as `type` (F32, F16, or Q8_0 blocks of 32
+// with head h starting at element h * head_dim). The stride is a multiple of 4 bytes so that rows can
+// be moved with the float-wise copy/upload/download ops.
 struct KvView {
-  float* k = nullptr;
-  float* v = nullptr;
+  DType type = DType::F32;
+  uint8_t* k = nullptr;
+  uint8_t* v = nullptr;
+  size_t row_stride = 0;
   int capacity = 0;
   bool ring = false;
 };
+
+// Cache element types the backends store: F32, F16 and Q8_0.
+inline bool kv_type_supported(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::Q8_0; }
+// Bytes of one cache row of `width` elements of type t (padded to whole floats).
+inline size_t kv_row_stride(DType t, int width) { return (dtype_row_bytes(t, width) + 3) / 4 * 4; }
 
 // One query block of one sequence: tokens with consecutive positions pos0, pos0+1, ...
 // Query t may see key positions [lo, hi] with lo = window ? max(0, p - window + 1) : 0 and hi = p.
@@ -75,7 +85,8 @@ class Backend {
   // `inv_freq` has head_dim/2 entries (host memory: it is config data).
   virtual void rope(float* x, int n_tokens, int n_heads, int head_dim, const int32_t* pos,
                     const float* inv_freq) = 0;
-  // Writes key/value rows for positions pos0..pos0+n-1 into a sequence's cache.
+  // Writes key/value rows for positions pos0..pos0+n-1 into a sequence's cache, converting the f32
+  // rows to the cache's element type (f16: round to nearest even; q8_0: llama.cpp's rule).
   virtual void kv_write(const KvView& kv, int kv_width, int pos0, int n, const float* k, const float* v) = 0;
   // out[row0 + t, h*hd ..] = softmax(q·kᵀ * scale + mask) · v over the segment's visible keys.
   virtual void attention(const AttnShape& s, const AttnSegment& seg, const float* q, int q_stride,

@@ -51,7 +51,7 @@ Result<std::unique_ptr<Gemma4Model>> Gemma4Model::create(ModelFiles files, Backe
 }
 
 Result<std::unique_ptr<SequenceCache>> Gemma4Model::new_cache(int max_context, int max_chunk) {
-  return SequenceCache::create(config(), backend_, max_context, max_chunk);
+  return SequenceCache::create(config(), backend_, max_context, max_chunk, kv_type_);
 }
 
 size_t Gemma4Model::weight_bytes() const { return weight_bytes_; }

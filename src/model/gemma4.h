@@ -36,8 +36,11 @@ class Gemma4Model {
   // tokens or only its last. Caches advance by their token counts. On error no cache changes.
   Status forward(std::span<const Run> runs, std::vector<float>& logits, const Observer* observer = nullptr);
 
-  // Makes a cache for one sequence of this model.
+  // Makes a cache for one sequence of this model, storing keys and values as kv_type().
   Result<std::unique_ptr<SequenceCache>> new_cache(int max_context, int max_chunk);
+  // The cache element type new_cache uses: F16 (default), F32 or Q8_0 (checked when a cache is made).
+  void set_kv_type(DType t) { kv_type_ = t; }
+  DType kv_type() const { return kv_type_; }
 
   // Bytes of weights (as stored) and of KV cache per position at full context.
   size_t weight_bytes() const;
@@ -59,6 +62,7 @@ class Gemma4Model {
   std::unique_ptr<Buffer> final_norm_;
   std::vector<Layer> layers_;
   size_t weight_bytes_ = 0;
+  DType kv_type_ = DType::F16;
 
   int scratch_tokens_ = 0;
   std::unique_ptr<Buffer> x_, h_, q_, k_, v_, att_, g_, u_;

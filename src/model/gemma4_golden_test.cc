@@ -16,7 +16,29 @@
 namespace g4 {
 namespace {
 
-constexpr float kRelTol = 1e-4f;  // max |g4 - ref| <= kRelTol * max |ref|, per tensor
+constexpr float kRelTol = 1e-4f;  // max |g4 - ref| <= kRelTol * max |ref|, per tensor, with an f32 KV cache
+
+// With a rounded KV cache the stored keys and values carry the storage's rounding, which the scores
+// (scale 1.0, QK-normed with weights away from 1, so sharp softmaxes) amplify. Tolerances are the
+// measured max over the cases below with ~25% margin. Tiny-A (f32): f16 4.1e-4, q8_0 1.4e-2.
+// Tiny-A-bf16 has larger norm weights and sharper attention, so it amplifies more: f16 6.6e-2,
+// q8_0 0.66 (its greedy text then differs too, see GreedyContinuation). The kernels themselves are
+// checked against a double-precision reference on the same stored values in attention_test.cc.
+float rel_tol(DType kv, const std::string& variant) {
+  const bool bf16 = variant == "tiny-a-bf16";
+  switch (kv) {
+    case DType::F16: return bf16 ? 8e-2f : 5e-4f;
+    case DType::Q8_0: return bf16 ? 0.8f : 1.8e-2f;
+    default: return kRelTol;
+  }
+}
+// Tiny-Q (quantized weights): the reference runs on the dequantized weights, while g4, like llama.cpp,
+// quantizes activations to 8 bits for integer products. This small random model amplifies that
+// rounding: measured max relative error 0.075 in the logits and 0.12 in the hidden states (short
+// prompt), 0.27 and 0.34 (40-token prompt), where llama.cpp's logits on the same file are off by
+// 0.092 and 0.30. Greedy continuations still match. The kernels themselves are checked tightly against
+// their references in kernels/cpu/qdot_test.cc and qgemm_test.cc.
+float quant_tol(const std::string& prompt) { return prompt == "short" ? 0.15f : 0.4f; }
 
 struct Golden {
   std::vector<int32_t> ids;
@@ -72,7 +94,7 @@ struct Loaded {
   std::unique_ptr<Gemma4Model> model;
 };
 
-Loaded load(const std::string& path) {
+Loaded load(const std::string& path, DType kv = DType::F32) {
   Loaded l;
   l.backend = make_cpu_backend(2);
   auto files = open_model_files(path);
@@ -80,15 +102,18 @@ Loaded load(const std::string& path) {
   auto m = Gemma4Model::create(std::move(files.value()), *l.backend);
   if (!m.ok()) throw std::runtime_error(m.error().message);
   l.model = std::move(m.value());
+  l.model->set_kv_type(kv);
   return l;
 }
 
 std::string hf_path() { return testing::hf_fixture_dir("tiny-a"); }
 std::string gguf_path() { return testing::fixture("tiny-a/model.gguf"); }
 
-// A test case: a model variant in one file format, and a prompt.
+// A test case: a model variant in one file format, a prompt, and the KV cache's element type.
 struct Case {
   std::string variant, format, prompt;
+  DType kv = DType::F32;
+  bool quantized() const { return variant == "tiny-q"; }
   std::string path() const {
     return format == "hf" ? testing::hf_fixture_dir(variant) : testing::fixture(variant + "/model.gguf");
   }
@@ -108,14 +133,16 @@ std::vector<float> all_logits(Gemma4Model& m, const std::vector<int32_t>& ids, i
   return logits;
 }
 
-void PrintTo(const Case& c, std::ostream* os) { *os << c.variant << "/" << c.format << "/" << c.prompt; }
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.variant << "/" << c.format << "/" << c.prompt << "/kv-" << dtype_name(c.kv);
+}
 
 class GoldenTest : public ::testing::TestWithParam<Case> {};
 
 // Every hidden state and the logits of a whole-prompt forward match the reference.
 TEST_P(GoldenTest, HiddenStatesAndLogits) {
   const Case& tc = GetParam();
-  Loaded l = load(tc.path());
+  Loaded l = load(tc.path(), tc.kv);
   const int L = l.model->config().n_layers, H = l.model->config().hidden;
   Golden g = golden(tc.prompt, L, tc.variant);
   auto cache = l.model->new_cache(int(g.ids.size()), int(g.ids.size()));
@@ -128,31 +155,36 @@ TEST_P(GoldenTest, HiddenStatesAndLogits) {
   Gemma4Model::Run run{cache->get(), g.ids, true};
   Status s = l.model->forward(std::span<const Gemma4Model::Run>(&run, 1), logits, &obs);
   ASSERT_TRUE(s.ok()) << s.error().message;
+  const float tol = tc.quantized() ? quant_tol(tc.prompt) : rel_tol(tc.kv, tc.variant);
   for (int st = 0; st < L + 2; ++st) {
     ASSERT_EQ(seen[size_t(st)].size(), g.ids.size() * size_t(H));
-    EXPECT_LE(rel_err(seen[size_t(st)].data(), g.hidden[size_t(st)].data(), seen[size_t(st)].size()), kRelTol)
+    EXPECT_LE(rel_err(seen[size_t(st)].data(), g.hidden[size_t(st)].data(), seen[size_t(st)].size()), tol)
         << "hidden state " << st << " (0 = embedding, " << L + 1 << " = final norm)";
   }
   ASSERT_EQ(logits.size(), g.logits.size());
-  EXPECT_LE(rel_err(logits.data(), g.logits.data(), logits.size()), kRelTol);
+  EXPECT_LE(rel_err(logits.data(), g.logits.data(), logits.size()), tol);
 }
 
 // Chunked prefill (including one token at a time, i.e. decode) gives the same logits as the reference.
 TEST_P(GoldenTest, ChunkedPrefillAndDecode) {
   const Case& tc = GetParam();
-  Loaded l = load(tc.path());
+  Loaded l = load(tc.path(), tc.kv);
   Golden g = golden(tc.prompt, l.model->config().n_layers, tc.variant);
   for (int chunk : {1, 3, 7, 8, 9, 16, 64}) {
     auto logits = all_logits(*l.model, g.ids, chunk);
     ASSERT_EQ(logits.size(), g.logits.size());
-    EXPECT_LE(rel_err(logits.data(), g.logits.data(), logits.size()), kRelTol) << "chunk " << chunk;
+    const float tol = tc.quantized() ? quant_tol(tc.prompt) : rel_tol(tc.kv, tc.variant);
+    const double err = rel_err(logits.data(), g.logits.data(), logits.size());
+    EXPECT_LE(err, tol) << "chunk " << chunk;
   }
 }
 
 // Greedy continuation of 32 tokens is identical to the reference's.
 TEST_P(GoldenTest, GreedyContinuation) {
   const Case& tc = GetParam();
-  Loaded l = load(tc.path());
+  if (tc.kv != DType::F32 && tc.variant == "tiny-a-bf16")
+    GTEST_SKIP() << "a rounded KV cache changes this model's greedy text (see rel_tol)";
+  Loaded l = load(tc.path(), tc.kv);
   Golden g = golden(tc.prompt, l.model->config().n_layers, tc.variant);
   auto cache = l.model->new_cache(int(g.ids.size()) + 40, 5);
   ASSERT_TRUE(cache.ok());
@@ -167,17 +199,23 @@ TEST_P(GoldenTest, GreedyContinuation) {
 
 std::vector<Case> all_cases() {
   std::vector<Case> cases;
-  for (const char* prompt : {"short", "window", "long"}) {
-    cases.push_back({"tiny-a", "hf", prompt});    // f32 safetensors
-    cases.push_back({"tiny-a", "gguf", prompt});  // mixed F32/F16/BF16 GGUF
-    cases.push_back({"tiny-a-bf16", "hf", prompt});  // bf16 safetensors, varied greedy text
-  }
+  // The f32 KV cache at the reference tolerance; again with the f16 (default) and q8_0 caches.
+  for (DType kv : {DType::F32, DType::F16, DType::Q8_0})
+    for (const char* prompt : {"short", "window", "long"}) {
+      cases.push_back({"tiny-a", "hf", prompt, kv});       // f32 safetensors
+      cases.push_back({"tiny-a", "gguf", prompt, kv});     // mixed F32/F16/BF16 GGUF
+      cases.push_back({"tiny-a-bf16", "hf", prompt, kv});  // bf16 safetensors, varied greedy text
+    }
+  for (const char* prompt : {"short", "window"})
+    cases.push_back({"tiny-q", "gguf", prompt});  // every quantized block type, as a GGUF
   return cases;
 }
 
 INSTANTIATE_TEST_SUITE_P(TinyA, GoldenTest, ::testing::ValuesIn(all_cases()), [](const auto& info) {
-  std::string v = info.param.variant == "tiny-a" ? "f32" : "bf16";
-  return info.param.format + "_" + v + "_" + info.param.prompt;
+  std::string v = info.param.variant == "tiny-a" ? "f32" : info.param.variant == "tiny-q" ? "quant" : "bf16";
+  const DType kv = info.param.kv;
+  return info.param.format + "_" + v + "_" + info.param.prompt +
+         (kv == DType::F32 ? "" : kv == DType::F16 ? "_kvf16" : "_kvq8");
 });
 
 // HF folder and GGUF (mixed F32/F16/BF16 storage of the same numbers) give the same logits.
@@ -218,8 +256,11 @@ TEST(Golden, BatchOfSequences) {
 
 // Rolling back the cache (as speculative decoding does) and feeding other tokens, then the right
 // ones again, reproduces the reference; so does restoring a snapshot taken earlier.
-TEST(Golden, RollbackAndSnapshot) {
-  Loaded l = load(hf_path());
+// With every cache element type: snapshots keep the rows as stored.
+class GoldenKvTest : public ::testing::TestWithParam<DType> {};
+TEST_P(GoldenKvTest, RollbackAndSnapshot) {
+  const float kRelTol = rel_tol(GetParam(), "tiny-a");
+  Loaded l = load(hf_path(), GetParam());
   Golden g = golden("long", l.model->config().n_layers);
   const int V = l.model->config().vocab_size;
   auto cache = l.model->new_cache(200, 8);
@@ -253,6 +294,9 @@ TEST(Golden, RollbackAndSnapshot) {
   feed(40, 8, &got);
   EXPECT_LE(rel_err(got.data(), g.logits.data() + 40 * size_t(V), got.size()), kRelTol);
 }
+
+INSTANTIATE_TEST_SUITE_P(KvTypes, GoldenKvTest, ::testing::Values(DType::F32, DType::F16, DType::Q8_0),
+                         [](const auto& info) { return std::string(dtype_name(info.param)); });
 
 }  // namespace
 }  // namespace g4

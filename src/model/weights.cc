@@ -20,9 +20,13 @@ struct Binder {
     if (got != shape)
       return make_error("%s: tensor '%s' has shape %s, expected %s", t->file.c_str(), name.c_str(),
                         shape_str(t->shape).c_str(), shape_str(shape).c_str());
-    if (t->dtype != DType::F32 && t->dtype != DType::F16 && t->dtype != DType::BF16)
-      return make_error("%s: tensor '%s' has type %s; weights must be F32, F16 or BF16", t->file.c_str(),
-                        name.c_str(), std::string(dtype_name(t->dtype)).c_str());
+    const bool is_float = t->dtype == DType::F32 || t->dtype == DType::F16 || t->dtype == DType::BF16;
+    // Quantized block types hold matrices (their rows are whole blocks: the GGUF reader checks that).
+    const bool is_quant_matrix = dtype_is_block(t->dtype) && shape.size() == 2;
+    if (!is_float && !is_quant_matrix)
+      return make_error("%s: tensor '%s' has type %s; %s must be F32, F16 or BF16%s", t->file.c_str(), name.c_str(),
+                        std::string(dtype_name(t->dtype)).c_str(), shape.size() == 2 ? "matrices" : "vectors",
+                        shape.size() == 2 ? " or a quantized block type" : "");
     return t;
   }
 };

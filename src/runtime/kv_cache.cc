@@ -1,6 +1,7 @@
 #include "runtime/kv_cache.h"
 
 #include <algorithm>
+#include <string>
 
 namespace g4 {
 
@@ -16,16 +17,21 @@ int SequenceCache::positions_kept(const LayerConfig& lc, int max_context, int ma
   return max_context;
 }
 
-size_t SequenceCache::bytes_at_full_context(const ModelConfig& c, int max_context, int max_chunk) {
+size_t SequenceCache::bytes_at_full_context(const ModelConfig& c, int max_context, int max_chunk, DType kv_type) {
   size_t b = 0;
   for (const auto& lc : c.layers)
-    b += size_t(positions_kept(lc, max_context, max_chunk)) * size_t(lc.n_kv_heads) * size_t(lc.head_dim) * 2 *
-         sizeof(float);
+    b += size_t(positions_kept(lc, max_context, max_chunk)) * kv_row_stride(kv_type, lc.n_kv_heads * lc.head_dim) * 2;
   return b;
 }
 
 Result<std::unique_ptr<SequenceCache>> SequenceCache::create(const ModelConfig& c, Backend& backend,
-                                                             int max_context, int max_chunk) {
+                                                             int max_context, int max_chunk, DType kv_type) {
+  if (!kv_type_supported(kv_type))
+    return make_error("KV cache type %s is not supported (f32, f16 or q8_0)", std::string(dtype_name(kv_type)).c_str());
+  for (const auto& lc : c.layers)
+    if (lc.head_dim % dtype_block(kv_type) != 0)
+      return make_error("KV cache type %s needs head dims that are multiples of %lld (this model has %d)",
+                        std::string(dtype_name(kv_type)).c_str(), (long long)dtype_block(kv_type), lc.head_dim);
   if (max_context <= 0) return make_error("context size must be positive (got %d)", max_context);
   if (max_chunk <= 0) return make_error("chunk size must be positive (got %d)", max_chunk);
   if (c.max_context > 0 && max_context > c.max_context)
@@ -33,15 +39,17 @@ Result<std::unique_ptr<SequenceCache>> SequenceCache::create(const ModelConfig& 
   auto s = std::unique_ptr<SequenceCache>(new SequenceCache(backend));
   s->max_context_ = max_context;
   s->max_chunk_ = max_chunk;
+  s->kv_type_ = kv_type;
   for (const auto& lc : c.layers) {
     Layer l;
     l.width = lc.n_kv_heads * lc.head_dim;
+    l.stride = kv_row_stride(kv_type, l.width);
     if (int kept = positions_kept(lc, max_context, max_chunk); kept < max_context) {
       l.ring = true;
       l.window = lc.window;
       l.capacity = kept;
-      l.k = backend.alloc(size_t(l.capacity) * size_t(l.width));
-      l.v = backend.alloc(size_t(l.capacity) * size_t(l.width));
+      l.k = backend.alloc(size_t(l.capacity) * l.stride / 4);
+      l.v = backend.alloc(size_t(l.capacity) * l.stride / 4);
     }
     s->layers_.push_back(std::move(l));
   }
@@ -52,11 +60,12 @@ Status SequenceCache::grow(Layer& l, int positions) {
   if (positions <= l.capacity) return {};
   int cap = std::min(max_context_, std::max(positions, l.capacity * 2 / kBlock * kBlock + kBlock));
   cap = std::max(cap, positions);
-  auto k = backend_.alloc(size_t(cap) * size_t(l.width));
-  auto v = backend_.alloc(size_t(cap) * size_t(l.width));
+  const size_t floats_per_row = l.stride / 4;
+  auto k = backend_.alloc(size_t(cap) * floats_per_row);
+  auto v = backend_.alloc(size_t(cap) * floats_per_row);
   if (l.k && n_past_ > 0) {
-    backend_.copy(k->f32(), l.k->f32(), size_t(n_past_) * size_t(l.width));
-    backend_.copy(v->f32(), l.v->f32(), size_t(n_past_) * size_t(l.width));
+    backend_.copy(k->f32(), l.k->f32(), size_t(n_past_) * floats_per_row);
+    backend_.copy(v->f32(), l.v->f32(), size_t(n_past_) * floats_per_row);
   }
   l.k = std::move(k);
   l.v = std::move(v);
@@ -77,8 +86,10 @@ Status SequenceCache::reserve(int n) {
 KvView SequenceCache::view(int layer) const {
   const Layer& l = layers_[size_t(layer)];
   KvView v;
-  v.k = l.k ? l.k->f32() : nullptr;
-  v.v = l.v ? l.v->f32() : nullptr;
+  v.type = kv_type_;
+  v.k = l.k ? reinterpret_cast<uint8_t*>(l.k->f32()) : nullptr;
+  v.v = l.v ? reinterpret_cast<uint8_t*>(l.v->f32()) : nullptr;
+  v.row_stride = l.stride;
   v.capacity = l.capacity;
   v.ring = l.ring;
   return v;
@@ -114,7 +125,7 @@ SequenceCache::Snapshot SequenceCache::snapshot() const {
   for (const auto& l : layers_) {
     std::vector<float> k, v;
     if (l.ring) {
-      const size_t w = size_t(l.width);
+      const size_t w = l.stride / 4;  // floats' worth of bytes per row
       for (int p = window_start(n_past_, l.window); p < n_past_; ++p) {
         const size_t slot = size_t(p % l.capacity);
         k.resize(k.size() + w);
@@ -137,7 +148,7 @@ Status SequenceCache::restore(const Snapshot& s) {
   for (size_t i = 0; i < layers_.size(); ++i) {
     const Layer& l = layers_[i];
     const size_t rows = l.ring ? size_t(s.n_past - window_start(s.n_past, l.window)) : 0;
-    if (s.k[i].size() != rows * size_t(l.width) || s.v[i].size() != rows * size_t(l.width))
+    if (s.k[i].size() != rows * (l.stride / 4) || s.v[i].size() != rows * (l.stride / 4))
       return make_error("snapshot layer %zu does not match this cache's geometry", i);
     if (!l.ring && l.capacity < s.n_past)
       return make_error("snapshot of %d positions is past what layer %zu holds (%d)", s.n_past, i, l.capacity);
@@ -145,7 +156,7 @@ Status SequenceCache::restore(const Snapshot& s) {
   for (size_t i = 0; i < layers_.size(); ++i) {
     Layer& l = layers_[i];
     if (!l.ring) continue;
-    const size_t w = size_t(l.width);
+    const size_t w = l.stride / 4;
     size_t row = 0;
     for (int p = window_start(s.n_past, l.window); p < s.n_past; ++p, ++row) {
       const size_t slot = size_t(p % l.capacity);

@@ -34,12 +34,13 @@ S, F = "sliding_attention", "full_attention"
 
 
 def tiny_config(vocab_size, layer_types, sliding_window, max_positions, vision, audio_embed_dim, eos_token_id,
-                **token_ids):
+                hidden_size=128, intermediate_size=512, **token_ids):
     """The spec's tiny Gemma 4 configs: hidden 128, 4 query heads, GQA 2:1 on sliding layers (head dim 64),
     MQA with K = V on full layers (head dim 128), proportional RoPE, softcap 30."""
     return Gemma4UnifiedConfig(
         text_config=dict(
-            model_type="gemma4_unified_text", vocab_size=vocab_size, hidden_size=128, intermediate_size=512,
+            model_type="gemma4_unified_text", vocab_size=vocab_size, hidden_size=hidden_size,
+            intermediate_size=intermediate_size,
             num_hidden_layers=len(layer_types), layer_types=layer_types, num_attention_heads=4,
             num_key_value_heads=2, head_dim=64, global_head_dim=128, num_global_key_value_heads=1,
             attention_k_eq_v=True, sliding_window=sliding_window, max_position_embeddings=max_positions,

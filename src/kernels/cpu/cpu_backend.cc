@@ -5,8 +5,11 @@
 #include <vector>
 
 #include "kernels/backend.h"
+#include "kernels/cpu/attention.h"
 #include "kernels/cpu/dot.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/qdot.h"
+#include "kernels/cpu/qgemm.h"
 #include "util/thread_pool.h"
 
 namespace g4 {
@@ -23,7 +26,11 @@ class HostBuffer : public Buffer {
   std::vector<float> data_;
 };
 
-size_t row_bytes(const Weight& w) { return size_t(w.cols) * dtype_size(w.dtype); }
+size_t row_bytes(const Weight& w) { return dtype_row_bytes(w.dtype, w.cols); }
+
+// Up to this many tokens, products with quantized weights use integer dot products per token;
+// beyond, the integer GEMM (qgemm.h) where the CPU has VNNI, else weights expanded to f32 panels.
+constexpr int kQuantDotTokens = 4;
 
 class CpuBackend : public Backend {
  public:
@@ -66,6 +73,9 @@ class CpuBackend : public Backend {
     const size_t K = size_t(W.cols), M = size_t(W.rows), rb = row_bytes(W);
     const auto* base = static_cast<const uint8_t*>(W.data);
     const int64_t grain = std::max<int64_t>(1, 4096 / int64_t(std::max<size_t>(K, 1)));
+    if (dtype_is_block(W.dtype) && n <= kQuantDotTokens) return matmul_qdot(W, x, n, y);
+    if (dtype_is_block(W.dtype) && cpu::qgemm_has_simd())
+      return cpu::qgemm(pool_, W.dtype, W.data, int64_t(M), int64_t(K), x, n, y);
     if (n == 1) {
       // Decode streams every weight once, so it is bound by memory bandwidth. One core reaches it only
       // with several reads in flight far apart: each thread walks four distant parts of its rows in
@@ -93,6 +103,36 @@ class CpuBackend : public Backend {
       std::vector<float> pack(size_t(cpu::kPanelRows) * cpu::kBlockK);
       for (int64_t p = p0; p < p1; ++p)
         cpu::gemm_panel(W.dtype, base, rb, int64_t(M), int64_t(K), p * cpu::kPanelRows, x, n, y, pack.data());
+    });
+  }
+
+  // Few tokens on quantized weights: each token's activation is quantized to 8 bits once and every
+  // row is an integer dot product (see qdot.h); rows are walked like the float decode path.
+  void matmul_qdot(const Weight& W, const float* x, int n, float* y) {
+    const size_t K = size_t(W.cols), M = size_t(W.rows), rb = row_bytes(W), ab = cpu::act_bytes(W.dtype, K);
+    const auto* base = static_cast<const uint8_t*>(W.data);
+    act_.resize(ab * size_t(n));
+    for (int i = 0; i < n; ++i) cpu::quantize_act(W.dtype, x + size_t(i) * K, act_.data() + size_t(i) * ab, K);
+    const uint8_t* act = act_.data();
+    const int64_t grain = std::max<int64_t>(4, 4 * 4096 / int64_t(std::max<size_t>(K, 1)));
+    pool_.parallel_for(int64_t(M), grain, [&](int64_t r0, int64_t r1) {
+      const size_t rows = size_t(r1 - r0), per = rows / 4;
+      const void* w[4];
+      float out[4];
+      for (size_t k = 0; k < per; ++k) {
+        for (size_t s = 0; s < 4; ++s) w[s] = base + (size_t(r0) + s * per + k) * rb;
+        for (int i = 0; i < n; ++i) {
+          cpu::qdot_4x1(W.dtype, w, act + size_t(i) * ab, K, out);
+          for (size_t s = 0; s < 4; ++s) y[size_t(i) * M + size_t(r0) + s * per + k] = out[s];
+        }
+      }
+      for (size_t r = size_t(r0) + 4 * per; r < size_t(r1); ++r) {  // the last rows % 4
+        for (size_t s = 0; s < 4; ++s) w[s] = base + r * rb;
+        for (int i = 0; i < n; ++i) {
+          cpu::qdot_4x1(W.dtype, w, act + size_t(i) * ab, K, out);
+          y[size_t(i) * M + r] = out[0];
+        }
+      }
     });
   }
 
@@ -132,50 +172,12 @@ class CpuBackend : public Backend {
   }
 
   void kv_write(const KvView& kv, int width, int pos0, int n, const float* k, const float* v) override {
-    for (int i = 0; i < n; ++i) {
-      int p = pos0 + i;
-      size_t slot = size_t(kv.ring ? p % kv.capacity : p);
-      std::memcpy(kv.k + slot * size_t(width), k + size_t(i) * size_t(width), size_t(width) * 4);
-      std::memcpy(kv.v + slot * size_t(width), v + size_t(i) * size_t(width), size_t(width) * 4);
-    }
+    cpu::kv_write(kv, width, pos0, n, k, v);
   }
 
   void attention(const AttnShape& s, const AttnSegment& seg, const float* q, int q_stride, float* out,
                  int out_stride) override {
-    const int hd = s.head_dim, group = s.n_heads / s.n_kv_heads, kvw = s.n_kv_heads * hd;
-    const int64_t work = int64_t(seg.n_tokens) * s.n_heads;
-    pool_.parallel_for(work, 1, [&](int64_t w0, int64_t w1) {
-      std::vector<float> scores;
-      std::vector<float> acc(static_cast<size_t>(hd));
-      for (int64_t w = w0; w < w1; ++w) {
-        const int t = int(w / s.n_heads), h = int(w % s.n_heads), kvh = h / group;
-        const int p = seg.pos0 + t;
-        const int lo = s.window > 0 ? std::max(0, p - s.window + 1) : 0;
-        const float* qr = q + size_t(seg.row0 + t) * size_t(q_stride) + size_t(h) * size_t(hd);
-        scores.resize(size_t(p - lo + 1));
-        float mx = -INFINITY;
-        for (int j = lo; j <= p; ++j) {
-          size_t slot = size_t(seg.kv.ring ? j % seg.kv.capacity : j);
-          float sc = cpu::dot(qr, seg.kv.k + slot * size_t(kvw) + size_t(kvh) * size_t(hd), size_t(hd)) * s.scale;
-          scores[size_t(j - lo)] = sc;
-          mx = std::max(mx, sc);
-        }
-        float sum = 0;
-        for (auto& sc : scores) {
-          sc = std::exp(sc - mx);
-          sum += sc;
-        }
-        std::fill(acc.begin(), acc.end(), 0.0f);
-        for (int j = lo; j <= p; ++j) {
-          size_t slot = size_t(seg.kv.ring ? j % seg.kv.capacity : j);
-          const float* vr = seg.kv.v + slot * size_t(kvw) + size_t(kvh) * size_t(hd);
-          cpu::axpy(scores[size_t(j - lo)], vr, acc.data(), size_t(hd));
-        }
-        float* o = out + size_t(seg.row0 + t) * size_t(out_stride) + size_t(h) * size_t(hd);
-        const float inv = 1.0f / sum;
-        for (int i = 0; i < hd; ++i) o[i] = acc[size_t(i)] * inv;
-      }
-    });
+    cpu::attention(pool_, s, seg, q, q_stride, out, out_stride);
   }
 
   void gelu_mul(float* a, const float* b, size_t n) override {
@@ -202,6 +204,7 @@ class CpuBackend : public Backend {
 
  private:
   ThreadPool pool_;
+  std::vector<uint8_t> act_;  // quantized activations of the current matmul
 };
 
 }  // namespace

@@ -103,7 +103,8 @@ TEST_F(CpuBackendTest, AttentionMatchesReference) {
     auto K = randn(size_t((last + 1) * kvw), 6), V = randn(size_t((last + 1) * kvw), 7);
     auto q = randn(size_t(c.n * qw), 8, 0.3f);
     std::vector<float> kc(size_t(c.cap * kvw)), vc(size_t(c.cap * kvw));
-    KvView kv{kc.data(), vc.data(), c.cap, c.ring};
+    KvView kv{DType::F32, reinterpret_cast<uint8_t*>(kc.data()), reinterpret_cast<uint8_t*>(vc.data()),
+              size_t(kvw) * 4, c.cap, c.ring};
     for (int p = c.ring ? std::max(0, last - c.cap + 1) : 0; p <= last; ++p)
       be->kv_write(kv, kvw, p, 1, K.data() + size_t(p * kvw), V.data() + size_t(p * kvw));
     std::vector<float> out(size_t(c.n * qw));

@@ -3,6 +3,8 @@
 #include <cstring>
 #include <vector>
 
+#include "quant/quant.h"
+
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
@@ -34,7 +36,7 @@ void to_f32_ref(DType t, const void* src, float* dst, size_t n) {
       for (size_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(s[i]);
       return;
     }
-    default: std::memset(dst, 0, n * 4); return;  // weights are checked to be float types at load
+    default: quant::dequantize(t, src, dst, int64_t(n)); return;  // block types (n whole blocks)
   }
 }
 

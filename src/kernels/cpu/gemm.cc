@@ -18,10 +18,10 @@ namespace {
 void pack_panel(DType t, const uint8_t* w, size_t row_bytes, int64_t M, int64_t r0, int64_t k0, int64_t kb,
                 float* pack) {
   float row[kBlockK];
-  const size_t es = dtype_size(t);
   for (int j = 0; j < kPanelRows; ++j) {
     if (r0 + j < M) {
-      to_f32(t, w + size_t(r0 + j) * row_bytes + size_t(k0) * es, row, size_t(kb));
+      // k0 is a multiple of kBlockK, hence of every block size, so this is a block boundary.
+      to_f32(t, w + size_t(r0 + j) * row_bytes + dtype_row_bytes(t, k0), row, size_t(kb));
     } else {
       std::memset(row, 0, sizeof(float) * size_t(kb));
     }
@@ -145,6 +145,14 @@ __attribute__((target("avx512f"))) inline __m512 load16(DType t, const uint8_t* 
 // written as columns without scalar scatter stores.
 __attribute__((target("avx512f"))) void pack_panel_avx512(DType t, const uint8_t* w, size_t row_bytes, int64_t M,
                                                           int64_t r0, int64_t k0, int64_t kb, float* pack) {
+  if (dtype_is_block(t)) {
+    // Quantized rows are expanded to f32 first (a block never straddles k0), then transposed alike.
+    alignas(64) float rows[kPanelRows * kBlockK];
+    const int64_t valid = std::min<int64_t>(kPanelRows, M - r0);
+    for (int64_t j = 0; j < valid; ++j)
+      to_f32(t, w + size_t(r0 + j) * row_bytes + dtype_row_bytes(t, k0), rows + j * kBlockK, size_t(kb));
+    return pack_panel_avx512(DType::F32, reinterpret_cast<const uint8_t*>(rows), kBlockK * 4, valid, 0, 0, kb, pack);
+  }
   const size_t es = dtype_size(t);
   const int64_t full = kb / 16 * 16;
   for (int64_t kk = 0; kk < full; kk += 16) {
