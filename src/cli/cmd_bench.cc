@@ -45,6 +45,7 @@ int cmd_bench(int argc, char** argv) {
       {"n-gen", "n", "N", "tokens to generate one at a time (0: skip)", "128"},
       {"repetitions", "r", "N", "runs of each test (after one warm-up run)", "5"},
       {"batch", "b", "N", "prompt tokens per forward call", "512"},
+      {"no-warmup", "", "", "measure from the first run (cold caches), as for time to first token", ""},
   });
   Args args("bench",
             "Measure prompt processing (pp) and generation (tg) speed in tokens/s, mean ± sd over\n"
@@ -61,8 +62,9 @@ int cmd_bench(int argc, char** argv) {
   if (*np == 0 && *ng == 0) return fail(Error{"bench: nothing to measure (-p 0 and -n 0)"});
 
   auto t_load = clock_type::now();
-  auto loaded = load_model(args.str("model"), *threads);
+  auto loaded = load_model(args.str("model"), *threads, args.str("quant"));
   if (!loaded) return fail(loaded.error());
+  if (Status s = use_kv_type(args, *loaded->model); !s) return fail(s.error());
   const double load_s = seconds_since(t_load);
   Gemma4Model& model = *loaded->model;
   const ModelConfig& c = model.config();
@@ -105,7 +107,7 @@ int cmd_bench(int argc, char** argv) {
   };
   std::vector<Row> rows;
   auto measure = [&](const std::string& name, const std::function<Result<double>()>& fn) -> Status {
-    G4_TRY(fn());  // warm-up: maps the weights, fills the caches
+    if (!args.has("no-warmup")) G4_TRY(fn());  // warm-up: maps the weights, fills the caches
     std::vector<double> v;
     for (int r = 0; r < *reps; ++r) {
       G4_ASSIGN_OR_RETURN(double tps, fn());

@@ -135,8 +135,9 @@ int cmd_chat(int argc, char** argv) {
     tools = *t;
   }
 
-  auto loaded = load_model(args.str("model"), *threads);
+  auto loaded = load_model(args.str("model"), *threads, args.str("quant"));
   if (!loaded) return fail(loaded.error());
+  if (Status s = use_kv_type(args, *loaded->model); !s) return fail(s.error());
   Loaded& m = loaded.value();
   if (!m.tokenizer) return fail(Error{args.str("model") + ": the model ships no tokenizer, so it cannot chat"});
   const ModelFiles& files = m.model->files();

@@ -31,8 +31,9 @@ int cmd_info(int argc, char** argv) {
   auto ctx = args.integer("ctx-size", 1, 1 << 30);
   auto chunk = args.integer("chunk", 1, 1 << 16);
   if (const Error* e = first_error(threads, ctx, chunk)) return fail(*e);
-  auto loaded = load_model(args.str("model"), *threads);
+  auto loaded = load_model(args.str("model"), *threads, args.str("quant"));
   if (!loaded) return fail(loaded.error());
+  if (Status s = use_kv_type(args, *loaded->model); !s) return fail(s.error());
   const Gemma4Model& model = *loaded->model;
   const ModelConfig& c = model.config();
 
@@ -71,9 +72,9 @@ int cmd_info(int argc, char** argv) {
                 l.rope_inv_freq.size());
   }
 
-  const double kv = double(SequenceCache::bytes_at_full_context(c, *ctx, *chunk));
-  std::printf("\nmemory       weights %s; KV cache (f32) for %d tokens: %s\n", human_bytes(double(model.weight_bytes())).c_str(),
-              *ctx, human_bytes(kv).c_str());
+  const double kv = double(SequenceCache::bytes_at_full_context(c, *ctx, *chunk, model.kv_type()));
+  std::printf("\nmemory       weights %s; KV cache (%s) for %d tokens: %s\n", human_bytes(double(model.weight_bytes())).c_str(),
+              std::string(dtype_name(model.kv_type())).c_str(), *ctx, human_bytes(kv).c_str());
   return 0;
 }
 

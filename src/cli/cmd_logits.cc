@@ -26,8 +26,9 @@ int cmd_logits(int argc, char** argv) {
   auto chunk = args.integer("chunk", 1, 1 << 16);
   if (const Error* e = first_error(threads, top, chunk)) return fail(*e);
 
-  auto loaded = load_model(args.str("model"), *threads);
+  auto loaded = load_model(args.str("model"), *threads, args.str("quant"));
   if (!loaded) return fail(loaded.error());
+  if (Status s = use_kv_type(args, *loaded->model); !s) return fail(s.error());
   Loaded& m = loaded.value();
   auto prompt = prompt_ids(args, m);
   if (!prompt) return fail(prompt.error());

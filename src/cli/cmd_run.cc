@@ -33,8 +33,9 @@ int cmd_run(int argc, char** argv) {
   auto sampling = sampling_params(args);
   if (const Error* e = first_error(threads, n, ctx, chunk, sampling)) return fail(*e);
 
-  auto loaded = load_model(args.str("model"), *threads);
+  auto loaded = load_model(args.str("model"), *threads, args.str("quant"));
   if (!loaded) return fail(loaded.error());
+  if (Status s = use_kv_type(args, *loaded->model); !s) return fail(s.error());
   Loaded& m = loaded.value();
   auto prompt = prompt_ids(args, m);
   if (!prompt) return fail(prompt.error());

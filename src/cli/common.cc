@@ -3,12 +3,16 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "convert/quantize_at_load.h"
+
 namespace g4::cli {
 
 std::vector<Option> model_options() {
   return {
       {"model", "m", "PATH", "model: an HF folder (config.json + safetensors) or a .gguf file", ""},
       {"threads", "t", "N", "worker threads (0: one per core)", "0"},
+      {"kv-type", "", "TYPE", "KV cache element type: f32, f16 or q8_0", "f16"},
+      {"quant", "", "TYPE", "quantize a float model's layer matrices at load: q8_0, q4_0 or q4_k", ""},
   };
 }
 
@@ -53,13 +57,27 @@ Result<ModelFiles> open_model(const std::string& path) {
   return open_model_files(path);
 }
 
-Result<Loaded> load_model(const std::string& path, int threads) {
+Result<Loaded> load_model(const std::string& path, int threads, const std::string& quant) {
   G4_ASSIGN_OR_RETURN(ModelFiles files, open_model(path));
+  if (!quant.empty()) G4_TRY(convert::quantize_at_load(files, quant, threads));
   Loaded l;
   l.backend = make_cpu_backend(threads);
   G4_ASSIGN_OR_RETURN(l.tokenizer, model_tokenizer(files));
   G4_ASSIGN_OR_RETURN(l.model, Gemma4Model::create(std::move(files), *l.backend));
   return l;
+}
+
+Result<DType> kv_type(const Args& args) {
+  DType t;
+  if (!dtype_from_name(args.str("kv-type"), &t) || !kv_type_supported(t))
+    return make_error("--kv-type: '%s' is not a KV cache type (f32, f16 or q8_0)", args.str("kv-type").c_str());
+  return t;
+}
+
+Status use_kv_type(const Args& args, Gemma4Model& model) {
+  G4_ASSIGN_OR_RETURN(DType t, kv_type(args));
+  model.set_kv_type(t);
+  return {};
 }
 
 Result<std::vector<int32_t>> prompt_ids(const Args& args, const Loaded& m) {

@@ -19,7 +19,8 @@ struct Loaded {
   std::unique_ptr<Tokenizer> tokenizer;  // null when the model ships none
 };
 
-Result<Loaded> load_model(const std::string& path, int threads);
+// `quant` ("" for none, else q8_0 / q4_0 / q4_k): quantize the layer matrices of a float model at load.
+Result<Loaded> load_model(const std::string& path, int threads, const std::string& quant = "");
 
 // The model's files without loading weights; an error if no path was given.
 Result<ModelFiles> open_model(const std::string& path);
@@ -30,6 +31,9 @@ Result<std::unique_ptr<Tokenizer>> require_tokenizer(const ModelFiles& files);
 
 // Options every model command takes.
 std::vector<Option> model_options();
+// --kv-type as a cache element type, and giving it to the model's caches.
+Result<DType> kv_type(const Args& args);
+Status use_kv_type(const Args& args, Gemma4Model& model);
 // --temp, --top-k, --top-p, --min-p, --seed, and reading them.
 std::vector<Option> sampling_options();
 Result<SamplingParams> sampling_params(const Args& args);

@@ -18,6 +18,7 @@ const char* kUsage =
     "  bench    measure prompt and generation speed (tokens/s), like llama-bench\n"
     "  tokenize show how the model's tokenizer splits a text\n"
     "  template print the prompt the chat template renders for a conversation\n"
+    "  quantize write a model as a GGUF with quantized weights (Q8_0, Q4_0, Q4_K_M, ...)\n"
     "\n"
     "g4 COMMAND --help shows a command's options.\n";
 
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   if (cmd == "bench") return g4::cli::cmd_bench(argc - 2, argv + 2);
   if (cmd == "info") return g4::cli::cmd_info(argc - 2, argv + 2);
   if (cmd == "tokenize") return g4::cli::cmd_tokenize(argc - 2, argv + 2);
+  if (cmd == "quantize") return g4::cli::cmd_quantize(argc - 2, argv + 2);
   std::fprintf(stderr, "g4: error: unknown command '%s' (see g4 --help)\n", cmd.c_str());
   return 2;
 }

@@ -23,9 +23,17 @@ Status TensorStore::add(TensorInfo t) {
   return {};
 }
 
+Status TensorStore::replace(TensorInfo t) {
+  auto it = tensors_.find(t.name);
+  if (it == tensors_.end()) return make_error("%s: no tensor '%s' to replace", t.file.c_str(), t.name.c_str());
+  it->second = std::move(t);
+  return {};
+}
+
 Status TensorStore::merge(TensorStore&& other) {
   for (auto& [k, v] : other.tensors_) G4_TRY(add(std::move(v)));
   for (auto& f : other.files_) files_.push_back(std::move(f));
+  for (auto& b : other.buffers_) buffers_.push_back(std::move(b));
   return {};
 }
 

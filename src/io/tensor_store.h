@@ -39,12 +39,17 @@ class TensorStore {
   // Fails if a tensor of that name is already present.
   Status add(TensorInfo t);
   void keep_alive(std::shared_ptr<MappedFile> f) { files_.push_back(std::move(f)); }
+  // Keeps memory the store's tensors point into (copies made at load, e.g. quantized weights).
+  void keep_alive_buffer(std::shared_ptr<const void> b) { buffers_.push_back(std::move(b)); }
+  // Replaces the tensor of t.name; fails if there is none.
+  Status replace(TensorInfo t);
   // Fails on a tensor name present in both (shards must not overlap).
   Status merge(TensorStore&& other);
 
  private:
   std::map<std::string, TensorInfo, std::less<>> tensors_;
   std::vector<std::shared_ptr<MappedFile>> files_;
+  std::vector<std::shared_ptr<const void>> buffers_;
 };
 
 }  // namespace g4

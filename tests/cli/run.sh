@@ -69,6 +69,27 @@ expect "info per-layer" 0 "2 +full +4 +1 +128 +yes" -- "$G4" info -m "$A"
 expect "info gguf" 0 "BF16: .*F16: .*F32" -- "$G4" info -m "$WORK/tiny-a.gguf"
 expect "info bf16 scale" 0 "embed scale +11.3125" -- "$G4" info -m "$B"
 
+# quantize: errors, a GGUF and an HF folder to Q8_0, and info on the output.
+expect "quantize --help" 0 "usage: g4 quantize IN OUT TYPE" -- "$G4" quantize --help
+expect "quantize missing args" 1 "expected IN OUT TYPE" -- "$G4" quantize "$WORK/tiny-a.gguf" "$WORK/q.gguf"
+expect "quantize unknown type" 1 "unknown quantization type 'Q3_X' \(valid: Q8_0, Q4_0, Q4_K_M" -- \
+  "$G4" quantize "$WORK/tiny-a.gguf" "$WORK/q.gguf" Q3_X
+expect "quantize overwrite" 1 "would overwrite the input" -- "$G4" quantize "$WORK/tiny-a.gguf" "$WORK/./tiny-a.gguf" Q8_0
+expect "quantize missing input" 1 "no such model file or folder" -- "$G4" quantize "$WORK/nope.gguf" "$WORK/q.gguf" Q8_0
+expect "quantize unwritable" 1 "cannot create" -- "$G4" quantize "$WORK/tiny-a.gguf" "$WORK/nodir/q.gguf" Q8_0
+expect "quantize gguf" 0 "Q8_0, 85 tensors: F32 44 Q8_0 41" -- "$G4" quantize -q "$WORK/tiny-a.gguf" "$WORK/q8.gguf" q8_0
+expect "quantize hf" 0 "Q4_K_M, 85 tensors: F32 44 Q4_K 10 Q5_0 26 Q6_K 2 Q8_0 3" -- \
+  "$G4" quantize -q -t 2 "$A" "$WORK/q4km.gguf" Q4_K_M
+check "quantize leaves no temporary file" $([ ! -e "$WORK/q8.gguf.part" ]; echo $?)
+expect "quantize requantize warns" 0 "warning: 40 tensors are already quantized" -- \
+  "$G4" quantize -q "$WORK/q8.gguf" "$WORK/q4.gguf" Q4_0
+expect "info quantized" 0 "Q8_0: " -- "$G4" info -m "$WORK/q8.gguf"
+expect "run quantized" 0 "" -- "$G4" run -m "$WORK/q4km.gguf" --ids 2,17,300 -n 4 --temp 0
+expect "run --quant" 0 "" -- "$G4" run -m "$A" --quant q4_0 --ids 2,17,300 -n 4 --temp 0
+expect "info --quant" 0 "Q4_K: " -- "$G4" info -m "$A" --quant q4_k
+expect "--quant bad" 1 "unknown type .q3. \\(valid: q8_0, q4_0, q4_k\\)" -- "$G4" info -m "$A" --quant q3
+expect "--quant on quantized" 1 "already quantized" -- "$G4" info -m "$WORK/q8.gguf" --quant q4_0
+
 # logits: top-1 at each position of the reference's 'short' prompt.
 out=$("$G4" logits -m "$A" --ids 2,17,300,45,999 --top 3 --json)
 check "logits json lines" $([ "$(wc -l <<<"$out")" -eq 5 ]; echo $?)
