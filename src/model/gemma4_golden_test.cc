@@ -34,11 +34,13 @@ float rel_tol(DType kv, const std::string& variant) {
 }
 // Tiny-Q (quantized weights): the reference runs on the dequantized weights, while g4, like llama.cpp,
 // quantizes activations to 8 bits for integer products. This small random model amplifies that
-// rounding: measured max relative error 0.075 in the logits and 0.12 in the hidden states (short
-// prompt), 0.27 and 0.34 (40-token prompt), where llama.cpp's logits on the same file are off by
-// 0.092 and 0.30. Greedy continuations still match. The kernels themselves are checked tightly against
-// their references in kernels/cpu/qdot_test.cc and qgemm_test.cc.
-float quant_tol(const std::string& prompt) { return prompt == "short" ? 0.15f : 0.4f; }
+// rounding, and which activations round up or down flips with the last bit of a sum, so the error
+// moves between kernels that are all within 1e-6 of each other: measured max relative logit error
+// 0.06-0.15 (short prompt) and 0.27-0.34 (40-token prompt) over the AVX2, AVX-512 and scalar
+// kernels, where llama.cpp's logits on the same file are off by 0.092 and 0.30. Greedy
+// continuations match. The kernels themselves are checked tightly against their references in
+// kernels/cpu/qdot_test.cc and qgemm_test.cc; a broken block layout gives errors above 0.5 here.
+float quant_tol(const std::string& prompt) { return prompt == "short" ? 0.25f : 0.45f; }
 
 struct Golden {
   std::vector<int32_t> ids;

@@ -28,6 +28,16 @@ namespace {
 
 G4_AVX512 inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
 
+// Software prefetch a fixed distance ahead of each of the four row streams: the hardware prefetchers
+// alone leave a good part of the bandwidth unused with four streams per thread. The address is formed
+// as an integer since it may lie past the end of the row (a prefetch never faults).
+constexpr uintptr_t kPrefetchAhead = 512;
+template <size_t Bytes>
+G4_AVX512 inline void prefetch_ahead(const uint8_t* p) {
+  for (size_t off = 0; off < Bytes; off += 64)
+    _mm_prefetch(reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(p) + kPrefetchAhead + off), _MM_HINT_T0);
+}
+
 G4_AVX512 inline __m512i nibbles_pair(const uint8_t* qa, const uint8_t* qb) {
   // [a.qs | b.qs] -> low nibbles then high nibbles of each, in element order [a0..31, b0..31].
   const __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i*)qa)),
@@ -85,6 +95,7 @@ G4_AVX512 void qdot32(const void* const w[4], const BlockQ8_0x* x, size_t n, flo
     for (int r = 0; r < 4; ++r) {
       const uint8_t* pa = row[r] + b * bb;
       const uint8_t* pb = pa + bb;
+      prefetch_ahead<64>(pa);
       const __m512i dp = _mm512_dpbusd_epi32(corr, unpack_pair<T>(pa, pb), xq);
       uint16_t da, db;
       std::memcpy(&da, pa, 2);
@@ -139,6 +150,7 @@ G4_AVX512 void qdot_q45k(const void* const w[4], const BlockQ8_K* x, size_t n, f
                                         _mm_loadu_si128((const __m128i*)(xb.bsums + 8)));
     for (int r = 0; r < 4; ++r) {
       const uint8_t* blk = static_cast<const uint8_t*>(w[r]) + b * bb;
+      prefetch_ahead<192>(blk);
       uint16_t dh[2];
       std::memcpy(dh, blk, 4);
       uint32_t sm[4];
@@ -173,13 +185,14 @@ G4_AVX512 void qdot_q45k(const void* const w[4], const BlockQ8_K* x, size_t n, f
 
 G4_AVX512 void qdot_q6k(const void* const w[4], const BlockQ8_K* x, size_t n, float out[4]) {
   const size_t bb = sizeof(BlockQ6_K), nb = n / kQKK;
-  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+  float accs[4] = {0, 0, 0, 0};
   const __m512i lo4 = _mm512_set1_epi8(0x0F), b45 = _mm512_set1_epi8(0x30);
   for (size_t b = 0; b < nb; ++b) {
     const BlockQ8_K& xb = x[b];
     const __m256i bsums = _mm256_loadu_si256((const __m256i*)xb.bsums);
     for (int r = 0; r < 4; ++r) {
       const auto* blk = reinterpret_cast<const BlockQ6_K*>(static_cast<const uint8_t*>(w[r]) + b * bb);
+      prefetch_ahead<256>(reinterpret_cast<const uint8_t*>(blk));
       const __m128i sc8 = _mm_loadu_si128((const __m128i*)blk->scales);
       const __m512i sc = _mm512_cvtepi8_epi32(sc8);
       __m512i isum = _mm512_setzero_si512();
@@ -198,10 +211,12 @@ G4_AVX512 void qdot_q6k(const void* const w[4], const BlockQ8_K* x, size_t n, fl
       const __m256i corr = _mm256_madd_epi16(_mm256_cvtepi8_epi16(sc8), bsums);
       const __m512i corr32 = _mm512_castsi256_si512(_mm256_slli_epi32(corr, 5));
       isum = _mm512_sub_epi32(isum, corr32);
-      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(xb.d * h2f(blk->d)), acc[r]);
+      // Summed as an integer first: the lanes hold large values of both signs (the u·x sums and the
+      // offset correction) that would cancel in floats, losing ~1e-4 relative.
+      accs[r] += xb.d * (h2f(blk->d) * float(_mm512_reduce_add_epi32(isum)));
     }
   }
-  for (int r = 0; r < 4; ++r) out[r] = _mm512_reduce_add_ps(acc[r]);
+  for (int r = 0; r < 4; ++r) out[r] = accs[r];
 }
 
 G4_AVX512 void qdot_iq4xs(const void* const w[4], const BlockQ8_K* x, size_t n, float out[4]) {
@@ -215,7 +230,8 @@ G4_AVX512 void qdot_iq4xs(const void* const w[4], const BlockQ8_K* x, size_t n, 
                                         _mm_loadu_si128((const __m128i*)(xb.bsums + 8)));
     for (int r = 0; r < 4; ++r) {
       const auto* blk = reinterpret_cast<const BlockIQ4_XS*>(static_cast<const uint8_t*>(w[r]) + b * bb);
-      alignas(16) int32_t ls[16] = {};
+      prefetch_ahead<192>(reinterpret_cast<const uint8_t*>(blk));
+      alignas(64) int32_t ls[16] = {};
       alignas(16) int16_t ls16[8];
       for (int j = 0; j < 8; ++j) {
         ls[j] = (((blk->scales_l[j / 2] >> (4 * (j % 2))) & 15) | (((blk->scales_h >> (2 * j)) & 3) << 4)) - 32;
