@@ -31,7 +31,7 @@ g4_pp=() g4_tg=() ll_pp=() ll_tg=() g4_rss=() ll_rss=() g4_ft=() ll_ft=()
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 for ((i = 0; i < R; i++)); do
-  out=$("$TIME" -f "%M" -o "$tmp" "$G4" bench -m "$MODEL" -p "$P" -n "$N" -t "$T" -r 1)
+  out=$("$TIME" -f "%M" -o "$tmp" "$G4" bench -m "$MODEL" -p "$P" -n "$N" -t "$T" -r 1 --no-bandwidth)
   g4_rss+=("$(tail -1 "$tmp")")
   g4_pp+=("$(sed -nE "s/^\| pp$P +\| +[0-9]+ +\| +[0-9]+ +\| +([0-9.]+) .*/\1/p" <<<"$out")")
   g4_tg+=("$(sed -nE "s/^\| tg$N +\| +[0-9]+ +\| +[0-9]+ +\| +([0-9.]+) .*/\1/p" <<<"$out")")
@@ -39,7 +39,7 @@ for ((i = 0; i < R; i++)); do
   ll_rss+=("$(tail -1 "$tmp")")
   ll_pp+=("$(llama_ts "$out" prompt)")
   ll_tg+=("$(llama_ts "$out" gen)")
-  "$TIME" -f "%e" -o "$tmp" "$G4" bench -m "$MODEL" -p "$TP" -n 0 -t "$T" -r 1 --no-warmup >/dev/null
+  "$TIME" -f "%e" -o "$tmp" "$G4" bench -m "$MODEL" -p "$TP" -n 0 -t "$T" -r 1 --no-warmup --no-bandwidth >/dev/null
   g4_ft+=("$(tail -1 "$tmp")")
   "$TIME" -f "%e" -o "$tmp" "$LLAMA_BENCH" -m "$MODEL" -p "$TP" -n 0 -t "$T" -r 1 --no-warmup >/dev/null 2>&1
   ll_ft+=("$(tail -1 "$tmp")")
@@ -52,3 +52,4 @@ printf "%-22s %18s %18s %8s\n" "pp$P tok/s" "$(mean 1 "${g4_pp[@]}")" "$(mean 1 
 printf "%-22s %18s %18s %8s\n" "tg$N tok/s" "$(mean 1 "${g4_tg[@]}")" "$(mean 1 "${ll_tg[@]}")" "$(ratio "${g4_tg[*]}" "${ll_tg[*]}")"
 printf "%-22s %18s %18s %8s\n" "peak RSS GiB" "$(mean 9.5367431640625e-07 "${g4_rss[@]}")" "$(mean 9.5367431640625e-07 "${ll_rss[@]}")" "$(ratio "${g4_rss[*]}" "${ll_rss[*]}")"
 printf "%-22s %18s %18s %8s\n" "first token s (p$TP)" "$(mean 1 "${g4_ft[@]}")" "$(mean 1 "${ll_ft[@]}")" "$(ratio "${g4_ft[*]}" "${ll_ft[*]}")"
+"$G4" bench -m "$MODEL" -p 0 -n 1 -t "$T" -r 1 | sed -n 2p  # the bandwidth bound

@@ -46,6 +46,7 @@ int cmd_bench(int argc, char** argv) {
       {"repetitions", "r", "N", "runs of each test (after one warm-up run)", "5"},
       {"batch", "b", "N", "prompt tokens per forward call", "512"},
       {"no-warmup", "", "", "measure from the first run (cold caches), as for time to first token", ""},
+      {"no-bandwidth", "", "", "skip the memory-bandwidth probe (its 1 GB buffer would count in peak memory)", ""},
   });
   Args args("bench",
             "Measure prompt processing (pp) and generation (tg) speed in tokens/s, mean ± sd over\n"
@@ -127,16 +128,21 @@ int cmd_bench(int argc, char** argv) {
   const int nthreads = *threads > 0 ? *threads : int(std::max(1u, std::thread::hardware_concurrency()));
   // A buffer well past the caches; no larger than the model needs to show its bound.
   const size_t probe = std::clamp<size_t>(4 * model.weight_bytes(), size_t(256) << 20, size_t(1) << 30);
-  const double bw = measure_read_bandwidth(nthreads, probe);
+  const bool probe_bw = !args.has("no-bandwidth");
+  const double bw = probe_bw ? measure_read_bandwidth(nthreads, probe) : 0.0;
   // Decode reads every weight once per token (the tied embedding only as the output head).
   double kv_per_token = 0;
-  for (const auto& l : c.layers) kv_per_token += double(l.n_kv_heads) * l.head_dim * 2 * sizeof(float);
+  for (const auto& l : c.layers)
+    kv_per_token += 2.0 * double(dtype_row_bytes(model.kv_type(), int64_t(l.n_kv_heads) * l.head_dim));
   const double bytes_per_token = double(model.weight_bytes()) + kv_per_token * (*ng) / 2;
 
   std::printf("model: %s (%s), %.2f GiB of weights, %s\n", model.files().path.c_str(), model.files().format.c_str(),
               double(model.weight_bytes()) / (1 << 30), model.backend().name().c_str());
-  std::printf("load: %.3f s   peak RSS: %.2f GiB   read bandwidth: %.1f GB/s -> decode bound %.2f tok/s\n\n",
-              load_s, peak_rss / (1 << 30), bw / 1e9, bw / bytes_per_token);
+  if (probe_bw)
+    std::printf("load: %.3f s   peak RSS: %.2f GiB   read bandwidth: %.1f GB/s -> decode bound %.2f tok/s\n\n",
+                load_s, peak_rss / (1 << 30), bw / 1e9, bw / bytes_per_token);
+  else
+    std::printf("load: %.3f s   peak RSS: %.2f GiB\n\n", load_s, peak_rss / (1 << 30));
   std::printf("| %-8s | %7s | %-6s | %18s |\n", "test", "threads", "reps", "t/s");
   std::printf("| %-8s | %7s | %-6s | %18s |\n", "--------", "------:", "-----:", "-----------------:");
   for (const auto& r : rows)
