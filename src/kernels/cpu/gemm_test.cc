@@ -7,6 +7,7 @@
 
 #include "kernels/cpu/dot.h"
 #include "kernels/cpu/gemm.h"
+#include "quant/quant.h"
 
 namespace g4::cpu {
 namespace {
@@ -46,6 +47,42 @@ TEST(GemmPanel, MatchesReference) {
           ASSERT_NEAR(a[i], b[i], 1e-4 * (1 + std::fabs(b[i])))
               << dtype_name(t) << " isa " << int(isa) << " M" << M << " K" << K << " n" << n;
       }
+    }
+  }
+}
+
+// Quantized weights through the F32 path (what CPUs without VNNI use for prefill): rows expanded per
+// K-block, on every ISA and the scalar reference, against the dequantized matrix in double precision.
+TEST(GemmPanel, BlockTypesMatchDequantizedProduct) {
+  std::mt19937 rng(6);
+  std::normal_distribution<float> nd;
+  const int64_t M = 21, K = 768;  // a K-block tail of 256 and a partial second panel
+  const int n = 9;
+  for (DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q6_K, DType::IQ4_XS}) {
+    std::vector<float> src(size_t(M * K));
+    for (auto& v : src) v = nd(rng);
+    std::vector<uint8_t> w(dtype_row_bytes(t, M * K));
+    quant::quantize(t, src.data(), w.data(), M * K);
+    std::vector<float> wf(src.size());
+    quant::dequantize(t, w.data(), wf.data(), M * K);
+    std::vector<float> x(size_t(n * K));
+    for (auto& v : x) v = nd(rng);
+    std::vector<float> pack(size_t(kPanelRows) * kBlockK);
+    std::vector<GemmIsa> all = isas();
+    all.push_back(GemmIsa::kScalar);
+    for (GemmIsa isa : all) {
+      std::vector<float> y(size_t(n * M), -1);
+      for (int64_t r0 = 0; r0 < M; r0 += kPanelRows)
+        gemm_panel_isa(isa, t, w.data(), dtype_row_bytes(t, K), M, K, r0, x.data(), n, y.data(), pack.data());
+      for (int i = 0; i < n; ++i)
+        for (int64_t r = 0; r < M; ++r) {
+          double exact = 0, mag = 0;
+          for (int64_t k = 0; k < K; ++k) {
+            exact += double(wf[size_t(r * K + k)]) * x[size_t(i * K + k)];
+            mag += std::fabs(double(wf[size_t(r * K + k)]) * x[size_t(i * K + k)]);
+          }
+          ASSERT_NEAR(y[size_t(i * M + r)], exact, 1e-5 * mag) << dtype_name(t) << " isa " << int(isa);
+        }
     }
   }
 }
