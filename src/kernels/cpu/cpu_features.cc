@@ -22,7 +22,8 @@ CpuFeatures detect() {
   f.avx2 = ymm_state && fma && f16c && (b & (1u << 5));
   // AVX-512 F (EBX 16), DQ (17), BW (30), VL (31); VNNI is ECX bit 11.
   const unsigned need = (1u << 16) | (1u << 17) | (1u << 30) | (1u << 31);
-  f.avx512 = f.avx2 && zmm_state && (b & need) == need;
+  f.avx512f = f.avx2 && zmm_state && (b & (1u << 16));
+  f.avx512 = f.avx512f && (b & need) == need;
   f.avx512_vnni = f.avx512 && (c & (1u << 11));
 #endif
   return f;

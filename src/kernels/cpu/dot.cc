@@ -3,10 +3,10 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/cpu/cpu_features.h"
 #include "quant/quant.h"
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -130,21 +130,7 @@ __attribute__((target("avx2,f16c"))) void to_f32_avx2(DType t, const void* src, 
   if (i < n) to_f32_ref(t, s + i, dst + i, n - i);
 }
 
-bool detect_avx2() {
-  // CPUID: FMA (leaf 1 ECX bit 12), F16C (leaf 1 ECX bit 29), OSXSAVE (bit 27), AVX2 (leaf 7 EBX bit 5),
-  // and the OS saving the YMM state (XCR0 bits 1 and 2).
-  unsigned a, b, c, d;
-  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
-  const bool fma = c & (1u << 12), f16c = c & (1u << 29), osxsave = c & (1u << 27);
-  if (!fma || !f16c || !osxsave) return false;
-  unsigned lo, hi;
-  __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-  if ((lo & 6u) != 6u) return false;
-  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
-  return b & (1u << 5);
-}
-
-const bool kAvx2 = detect_avx2();
+const bool kAvx2 = cpu_features().avx2;
 
 }  // namespace
 

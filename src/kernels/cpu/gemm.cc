@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/dot.h"
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -217,17 +217,7 @@ __attribute__((target("avx512f"))) void gemm_panel_avx512(DType t, const uint8_t
   }
 }
 
-bool detect_avx512() {
-  // AVX512F (leaf 7 EBX bit 16) and the OS saving the ZMM state (XCR0 bits 5-7), on top of AVX2.
-  if (!have_avx2()) return false;
-  unsigned a, b, c, d;
-  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b & (1u << 16))) return false;
-  unsigned lo, hi;
-  __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-  return (lo & 0xe6u) == 0xe6u;
-}
-
-const bool kAvx512 = detect_avx512();
+const bool kAvx512 = cpu_features().avx512f;
 
 }  // namespace
 
