@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include "util/dtype.h"
 
@@ -37,6 +38,28 @@ static_assert(sizeof(BlockIQ4_XS) == 136 && sizeof(BlockQ8_K) == 292);
 // The 16 non-uniform levels of IQ4_NL and IQ4_XS.
 inline constexpr int8_t kIq4Values[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                           1,    13,   25,  38,  53,  69,  89,  113};
+
+// kIq4Values + 128 (1..241): the unsigned form the integer kernels look up with PSHUFB.
+alignas(16) inline constexpr uint8_t kIq4ValuesBiased[16] = {1,   24,  45,  63,  79,  93,  106, 118,
+                                                             129, 141, 153, 166, 181, 197, 217, 241};
+static_assert([] {
+  for (int i = 0; i < 16; ++i)
+    if (kIq4ValuesBiased[i] != kIq4Values[i] + 128) return false;
+  return true;
+}());
+
+// All eight 6-bit scales and mins of a Q4_K / Q5_K super-block at once, as bytes: out[0..1] hold
+// sc[0..7], out[2..3] m[0..7] (the word-wide form of k_scale_min below).
+inline void k_scales_words(const uint8_t* q, uint32_t out[4]) {
+  uint32_t w0, w1, w2;
+  std::memcpy(&w0, q, 4);
+  std::memcpy(&w1, q + 4, 4);
+  std::memcpy(&w2, q + 8, 4);
+  out[0] = w0 & 0x3f3f3f3f;
+  out[1] = (w2 & 0x0f0f0f0f) | (((w0 >> 6) & 0x03030303) << 4);
+  out[2] = w1 & 0x3f3f3f3f;
+  out[3] = ((w2 >> 4) & 0x0f0f0f0f) | (((w1 >> 6) & 0x03030303) << 4);
+}
 
 // The 6-bit scale and min of sub-block j (0..7) of a Q4_K / Q5_K super-block.
 inline void k_scale_min(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {

@@ -205,15 +205,6 @@ G4_AVX2 void qdot32(const void* const w[4], const BlockQ8_0x* x, size_t n, float
 
 // ---- 256-element super-blocks ----
 
-// Q4_K / Q5_K scales and mins of a super-block as bytes: sc[0..7] then m[0..7].
-inline void k_scales(const uint8_t* q, uint32_t out[4]) {
-  const uint32_t w0 = ld32(q), w1 = ld32(q + 4), w2 = ld32(q + 8);
-  out[0] = w0 & 0x3f3f3f3f;
-  out[1] = (w2 & 0x0f0f0f0f) | (((w0 >> 6) & 0x03030303) << 4);
-  out[2] = w1 & 0x3f3f3f3f;
-  out[3] = ((w2 >> 4) & 0x0f0f0f0f) | (((w1 >> 6) & 0x03030303) << 4);
-}
-
 template <DType T>  // Q4_K or Q5_K
 G4_AVX2 void qdot_q45k(const void* const w[4], const BlockQ8_K* x, size_t n, float out[4]) {
   constexpr bool five = T == DType::Q5_K;
@@ -234,7 +225,7 @@ G4_AVX2 void qdot_q45k(const void* const w[4], const BlockQ8_K* x, size_t n, flo
       // [d·d_x, dmin·d_x, ...]
       const __m128 dd = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(int(ld32(blk)))), xd);
       uint32_t sm[4];
-      k_scales(blk + 4, sm);
+      k_scales_words(blk + 4, sm);
       // The 8 scales as int16 in both lanes; the 8 mins as int16.
       const __m256i sc = _mm256_cvtepu8_epi16(_mm_set1_epi64x(int64_t(sm[0] | uint64_t(sm[1]) << 32)));
       const __m128i mins = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(sm[2] | uint64_t(sm[3]) << 32)));

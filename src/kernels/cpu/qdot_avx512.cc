@@ -62,8 +62,7 @@ G4_AVX512 inline __m512i unpack_pair(const uint8_t* a, const uint8_t* b) {
   } else if constexpr (T == DType::Q4_0 || T == DType::IQ4_NL) {
     const __m512i z = nibbles_pair(a + 2, b + 2);
     if constexpr (T == DType::Q4_0) return z;
-    alignas(16) static const int8_t table[16] = {1, 24, 45, 63, 79, 93, 106, 118, -127, -115, -103, -90, -75, -59, -39, -15};
-    return _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_load_si128((const __m128i*)table)), z);
+    return _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_load_si128((const __m128i*)kIq4ValuesBiased)), z);
   } else if constexpr (T == DType::Q4_1) {
     return nibbles_pair(a + 4, b + 4);
   } else {  // Q5_0 (qh at 2, qs at 6) and Q5_1 (qh at 4, qs at 8): bit e of qh is element e's fifth bit
@@ -124,18 +123,6 @@ G4_AVX512 inline __m512i idx_quads(int i) {
   return _mm512_setr_epi32(i, i, i, i, i + 1, i + 1, i + 1, i + 1, i + 2, i + 2, i + 2, i + 2, i + 3, i + 3, i + 3, i + 3);
 }
 
-// Q4_K / Q5_K scales and mins of a super-block as bytes: sc[0..7] then m[0..7].
-inline void k_scales(const uint8_t* q, uint32_t out[4]) {
-  uint32_t w0, w1, w2;
-  std::memcpy(&w0, q, 4);
-  std::memcpy(&w1, q + 4, 4);
-  std::memcpy(&w2, q + 8, 4);
-  out[0] = w0 & 0x3f3f3f3f;
-  out[1] = (w2 & 0x0f0f0f0f) | (((w0 >> 6) & 0x03030303) << 4);
-  out[2] = w1 & 0x3f3f3f3f;
-  out[3] = ((w2 >> 4) & 0x0f0f0f0f) | (((w1 >> 6) & 0x03030303) << 4);
-}
-
 template <DType T>  // Q4_K or Q5_K
 G4_AVX512 void qdot_q45k(const void* const w[4], const BlockQ8_K* x, size_t n, float out[4]) {
   constexpr bool five = T == DType::Q5_K;
@@ -154,7 +141,7 @@ G4_AVX512 void qdot_q45k(const void* const w[4], const BlockQ8_K* x, size_t n, f
       uint16_t dh[2];
       std::memcpy(dh, blk, 4);
       uint32_t sm[4];
-      k_scales(blk + 4, sm);
+      k_scales_words(blk + 4, sm);
       const __m512i sc = _mm512_cvtepu8_epi32(_mm_setr_epi32(int(sm[0]), int(sm[1]), 0, 0));
       const __m128i mins = _mm_cvtepu8_epi16(_mm_setr_epi32(int(sm[2]), int(sm[3]), 0, 0));
       const uint8_t* qh = blk + 16;
@@ -221,8 +208,7 @@ G4_AVX512 void qdot_q6k(const void* const w[4], const BlockQ8_K* x, size_t n, fl
 
 G4_AVX512 void qdot_iq4xs(const void* const w[4], const BlockQ8_K* x, size_t n, float out[4]) {
   const size_t bb = sizeof(BlockIQ4_XS), nb = n / kQKK;
-  alignas(16) static const int8_t table[16] = {1, 24, 45, 63, 79, 93, 106, 118, -127, -115, -103, -90, -75, -59, -39, -15};
-  const __m512i tab = _mm512_broadcast_i32x4(_mm_load_si128((const __m128i*)table));
+  const __m512i tab = _mm512_broadcast_i32x4(_mm_load_si128((const __m128i*)kIq4ValuesBiased));
   __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
   for (size_t b = 0; b < nb; ++b) {
     const BlockQ8_K& xb = x[b];

@@ -69,7 +69,7 @@ void unpack_unit(DType t, const uint8_t* row, int64_t i, uint8_t u[32], float a[
         if (t == DType::Q5_0 || t == DType::Q5_1)
           for (int k = 0; k < 32; ++k) u[k] = uint8_t(u[k] | (((qh >> k) & 1) << 4));
         if (t == DType::IQ4_NL)
-          for (int k = 0; k < 32; ++k) u[k] = uint8_t(kIq4Values[u[k]] + 128);
+          for (int k = 0; k < 32; ++k) u[k] = kIq4ValuesBiased[u[k]];
       }
       const float off = t == DType::Q4_0 ? 8.0f : t == DType::Q5_0 ? 16.0f
                       : (t == DType::Q8_0 || t == DType::IQ4_NL) ? 128.0f : 0.0f;
@@ -119,8 +119,8 @@ void unpack_unit(DType t, const uint8_t* row, int64_t i, uint8_t u[32], float a[
       const int j = int(i % 8);
       const int ls = (((blk->scales_l[j / 2] >> (4 * (j % 2))) & 15) | (((blk->scales_h >> (2 * j)) & 3) << 4)) - 32;
       for (int l = 0; l < 16; ++l) {
-        u[l] = uint8_t(kIq4Values[blk->qs[16 * j + l] & 15] + 128);
-        u[l + 16] = uint8_t(kIq4Values[blk->qs[16 * j + l] >> 4] + 128);
+        u[l] = kIq4ValuesBiased[blk->qs[16 * j + l] & 15];
+        u[l + 16] = kIq4ValuesBiased[blk->qs[16 * j + l] >> 4];
       }
       a[0] = a[1] = f16_to_f32(blk->d) * float(ls);
       b[0] = b[1] = 128.0f * a[0];

@@ -39,8 +39,7 @@ G4_VNNI inline __m256i nibbles16(const uint8_t* q) {
 }
 
 G4_VNNI inline __m256i iq4_lookup(__m256i idx) {
-  alignas(16) static const int8_t table[16] = {1, 24, 45, 63, 79, 93, 106, 118, -127, -115, -103, -90, -75, -59, -39, -15};
-  return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_load_si128((const __m128i*)table)), idx);
+  return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_load_si128((const __m128i*)kIq4ValuesBiased)), idx);
 }
 
 // Units [u0, u0+nu) of one row as bytes u (32 per unit) and per-half a, b (see qgemm.h): the SIMD
