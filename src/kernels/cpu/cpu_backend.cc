@@ -77,23 +77,11 @@ class CpuBackend : public Backend {
     if (dtype_is_block(W.dtype) && cpu::qgemm_has_simd())
       return cpu::qgemm(pool_, W.dtype, W.data, int64_t(M), int64_t(K), x, n, y);
     if (n == 1) {
-      // Decode streams every weight once, so it is bound by memory bandwidth. One core reaches it only
-      // with several reads in flight far apart: each thread walks four distant parts of its rows in
-      // lockstep (about 1.7x the bandwidth of one sequential stream here).
-      pool_.parallel_for(int64_t(M), std::max<int64_t>(4, grain * 4), [&](int64_t r0, int64_t r1) {
-        const size_t rows = size_t(r1 - r0), per = rows / 4;
-        const void* w[4];
+      const int64_t rows_grain = std::max<int64_t>(4, grain * 4);
+      walk_rows4(base, rb, int64_t(M), rows_grain, [&](const void* const w[4], const size_t r[4], int count) {
         float out[4];
-        for (size_t k = 0; k < per; ++k) {
-          for (size_t s = 0; s < 4; ++s) w[s] = base + (size_t(r0) + s * per + k) * rb;
-          cpu::dot_4x1(W.dtype, w, x, K, out);
-          for (size_t s = 0; s < 4; ++s) y[size_t(r0) + s * per + k] = out[s];
-        }
-        for (size_t r = size_t(r0) + 4 * per; r < size_t(r1); ++r) {  // the last rows % 4
-          for (size_t s = 0; s < 4; ++s) w[s] = base + r * rb;
-          cpu::dot_4x1(W.dtype, w, x, K, out);
-          y[r] = out[0];
-        }
+        cpu::dot_4x1(W.dtype, w, x, K, out);
+        for (int s = 0; s < count; ++s) y[r[s]] = out[s];
       });
       return;
     }
@@ -107,7 +95,7 @@ class CpuBackend : public Backend {
   }
 
   // Few tokens on quantized weights: each token's activation is quantized to 8 bits once and every
-  // row is an integer dot product (see qdot.h); rows are walked like the float decode path.
+  // row is an integer dot product (see qdot.h), walked like the float decode path.
   void matmul_qdot(const Weight& W, const float* x, int n, float* y) {
     const size_t K = size_t(W.cols), M = size_t(W.rows), rb = row_bytes(W), ab = cpu::act_bytes(W.dtype, K);
     const auto* base = static_cast<const uint8_t*>(W.data);
@@ -115,23 +103,33 @@ class CpuBackend : public Backend {
     for (int i = 0; i < n; ++i) cpu::quantize_act(W.dtype, x + size_t(i) * K, act_.data() + size_t(i) * ab, K);
     const uint8_t* act = act_.data();
     const int64_t grain = std::max<int64_t>(4, 4 * 4096 / int64_t(std::max<size_t>(K, 1)));
-    pool_.parallel_for(int64_t(M), grain, [&](int64_t r0, int64_t r1) {
+    walk_rows4(base, rb, int64_t(M), grain, [&](const void* const w[4], const size_t r[4], int count) {
+      float out[4];
+      for (int i = 0; i < n; ++i) {
+        cpu::qdot_4x1(W.dtype, w, act + size_t(i) * ab, K, out);
+        for (int s = 0; s < count; ++s) y[size_t(i) * M + r[s]] = out[s];
+      }
+    });
+  }
+
+  // The decode-style walk over M weight rows on the pool. Decode streams every weight once, so it is
+  // bound by memory bandwidth, which one core reaches only with several reads in flight far apart:
+  // each thread walks four distant parts of its rows in lockstep (about 1.7x the bandwidth of one
+  // sequential stream here). fn(w, r, count) computes rows r[0..count) stored at w[0..count); count
+  // is 4, or 1 for a thread's last rows % 4 (w and r are then filled with that row).
+  template <class Fn>
+  void walk_rows4(const uint8_t* base, size_t rb, int64_t M, int64_t grain, Fn&& fn) {
+    pool_.parallel_for(M, grain, [&](int64_t r0, int64_t r1) {
       const size_t rows = size_t(r1 - r0), per = rows / 4;
       const void* w[4];
-      float out[4];
+      size_t r[4];
       for (size_t k = 0; k < per; ++k) {
-        for (size_t s = 0; s < 4; ++s) w[s] = base + (size_t(r0) + s * per + k) * rb;
-        for (int i = 0; i < n; ++i) {
-          cpu::qdot_4x1(W.dtype, w, act + size_t(i) * ab, K, out);
-          for (size_t s = 0; s < 4; ++s) y[size_t(i) * M + size_t(r0) + s * per + k] = out[s];
-        }
+        for (size_t s = 0; s < 4; ++s) r[s] = size_t(r0) + s * per + k, w[s] = base + r[s] * rb;
+        fn(w, r, 4);
       }
-      for (size_t r = size_t(r0) + 4 * per; r < size_t(r1); ++r) {  // the last rows % 4
-        for (size_t s = 0; s < 4; ++s) w[s] = base + r * rb;
-        for (int i = 0; i < n; ++i) {
-          cpu::qdot_4x1(W.dtype, w, act + size_t(i) * ab, K, out);
-          y[size_t(i) * M + r] = out[0];
-        }
+      for (size_t q = size_t(r0) + 4 * per; q < size_t(r1); ++q) {
+        for (size_t s = 0; s < 4; ++s) r[s] = q, w[s] = base + q * rb;
+        fn(w, r, 1);
       }
     });
   }
