@@ -10,35 +10,13 @@
 
 #include "kernels/cpu/qdot.h"
 #include "quant/quant.h"
+#include "testing/quant_blocks.h"
 
 namespace g4::cpu {
 namespace {
 
-const DType kTypes[] = {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0,
-                        DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::IQ4_NL, DType::IQ4_XS};
-
-// Byte offsets of a block's f16 scale fields: random bytes elsewhere exercise every quant pattern.
-std::vector<size_t> scale_fields(DType t) {
-  switch (t) {
-    case DType::Q4_1: case DType::Q5_1: case DType::Q4_K: case DType::Q5_K: return {0, 2};
-    case DType::Q6_K: return {208};
-    default: return {0};
-  }
-}
-
-std::vector<uint8_t> random_rows(DType t, size_t rows, size_t n, std::mt19937& rng) {
-  const size_t bb = dtype_block_bytes(t), nb = n / size_t(dtype_block(t));
-  std::vector<uint8_t> w(rows * nb * bb);
-  std::uniform_int_distribution<int> byte(0, 255);
-  std::uniform_real_distribution<float> scale(-0.02f, 0.02f);
-  for (auto& b : w) b = uint8_t(byte(rng));
-  for (size_t blk = 0; blk < rows * nb; ++blk)
-    for (size_t off : scale_fields(t)) {
-      const uint16_t h = f32_to_f16(scale(rng));
-      std::memcpy(&w[blk * bb + off], &h, 2);
-    }
-  return w;
-}
+using testing::scale_fields;
+constexpr auto& kTypes = testing::kBlockTypes;
 
 std::vector<float> random_x(size_t n, std::mt19937& rng) {
   std::normal_distribution<float> nd;
@@ -94,7 +72,7 @@ TEST(QDot, ReferenceEqualsDequantizedDot) {
   std::mt19937 rng(7);
   for (DType t : kTypes) {
     const size_t n = 512;
-    auto w = random_rows(t, 4, n, rng);
+    auto w = testing::random_blocks(t, 4, n, rng);
     auto x = random_x(n, rng);
     std::vector<uint8_t> act(act_bytes(t, n));
     quantize_act_ref(t, x.data(), act.data(), n);
@@ -120,7 +98,7 @@ TEST(QDot, SimdMatchesReference) {
     for (DType t : kTypes) {
       for (size_t n : {size_t(256), size_t(512 + 32 * (act_kind(t) == ActKind::kAct32)), size_t(3840)}) {
         if (n % size_t(dtype_block(t))) continue;
-        auto w = random_rows(t, 4, n, rng);
+        auto w = testing::random_blocks(t, 4, n, rng);
         auto x = random_x(n, rng);
         std::vector<uint8_t> act(act_bytes(t, n)), act_simd(act_bytes(t, n));
         quantize_act_ref(t, x.data(), act.data(), n);
@@ -156,7 +134,7 @@ TEST(QDot, SimdMatchesReferenceAtExtremes) {
     for (DType t : kTypes) {
       const size_t n = 512;
       for (int pattern = 0; pattern < 3; ++pattern) {
-        auto w = random_rows(t, 4, n, rng);
+        auto w = testing::random_blocks(t, 4, n, rng);
         const size_t bb = dtype_block_bytes(t);
         std::vector<bool> is_scale(bb, false);
         for (size_t off : scale_fields(t)) is_scale[off] = is_scale[off + 1] = true;

@@ -10,34 +10,12 @@
 
 #include "kernels/cpu/qgemm.h"
 #include "quant/quant.h"
+#include "testing/quant_blocks.h"
 
 namespace g4::cpu {
 namespace {
 
-const DType kTypes[] = {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0,
-                        DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::IQ4_NL, DType::IQ4_XS};
-
-std::vector<size_t> scale_fields(DType t) {
-  switch (t) {
-    case DType::Q4_1: case DType::Q5_1: case DType::Q4_K: case DType::Q5_K: return {0, 2};
-    case DType::Q6_K: return {208};
-    default: return {0};
-  }
-}
-
-std::vector<uint8_t> random_weight(DType t, int64_t M, int64_t K, std::mt19937& rng) {
-  const size_t bb = dtype_block_bytes(t), nb = size_t(M * K / dtype_block(t));
-  std::vector<uint8_t> w(nb * bb);
-  std::uniform_int_distribution<int> byte(0, 255);
-  std::uniform_real_distribution<float> scale(-0.02f, 0.02f);
-  for (auto& b : w) b = uint8_t(byte(rng));
-  for (size_t blk = 0; blk < nb; ++blk)
-    for (size_t off : scale_fields(t)) {
-      const uint16_t h = f32_to_f16(scale(rng));
-      std::memcpy(&w[blk * bb + off], &h, 2);
-    }
-  return w;
-}
+constexpr auto& kTypes = testing::kBlockTypes;
 
 TEST(QGemm, MatchesDequantizedProduct) {
   std::mt19937 rng(21);
@@ -46,7 +24,7 @@ TEST(QGemm, MatchesDequantizedProduct) {
   for (DType t : kTypes) {
     for (int64_t K : {int64_t(512), int64_t(2304)}) {
       const int64_t M = 37;
-      auto w = random_weight(t, M, K, rng);
+      auto w = testing::random_blocks(t, size_t(M), size_t(K), rng);
       std::vector<float> wf(size_t(M * K));
       quant::dequantize(t, w.data(), wf.data(), M * K);
       for (int n : {1, 5, 8, 13}) {
@@ -76,7 +54,7 @@ TEST(QGemm, SimdPackMatchesReference) {
   std::mt19937 rng(29);
   for (DType t : kTypes) {
     const int64_t M = 21, K = 2560, units = K / 32;  // two row panels, the second partly past M
-    auto w = random_weight(t, M, K, rng);
+    auto w = testing::random_blocks(t, size_t(M), size_t(K), rng);
     for (int64_t r0 : {int64_t(0), int64_t(16)})
       for (auto [u0, nu] : {std::pair<int64_t, int64_t>{0, units}, {8, 72}}) {
         std::vector<uint8_t> a(size_t(nu) * kQUnitBytes, 1), b(size_t(nu) * kQUnitBytes, 2);
@@ -93,7 +71,7 @@ TEST(QGemm, SimdPanelMatchesReference) {
   std::normal_distribution<float> nd;
   for (DType t : kTypes) {
     const int64_t M = 16, K = 1024, nu = K / 32;
-    auto w = random_weight(t, M, K, rng);
+    auto w = testing::random_blocks(t, size_t(M), size_t(K), rng);
     std::vector<uint8_t> pack(size_t(nu) * kQUnitBytes);
     qgemm_pack(t, w.data(), dtype_row_bytes(t, K), M, 0, 0, nu, pack.data());
     for (int n = 1; n <= 8; ++n) {
