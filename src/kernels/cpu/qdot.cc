@@ -2,6 +2,7 @@
 // scalar reference.
 #include "kernels/cpu/qdot.h"
 
+
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/qdot_internal.h"
 
@@ -33,11 +34,14 @@ void quantize_act(DType weight, const float* x, void* act, size_t n) {
   quantize_act_ref(weight, x, act, n);
 }
 
-// On AVX-512 machines the AVX2 dot kernels are used for every type but Q6_K: measured with
-// bench/kernel_bench.cc on this project's Sapphire Rapids machine, one thread, they stream
-// 1.1-2x faster (e.g. Q4_0 15.5 vs 10.1 GB/s from L2, 12.6 vs 9.5 from DRAM) because they apply
-// the block scales of four rows together; the AVX-512 versions stay as tested alternatives.
-bool prefer_avx512(DType t) { return t == DType::Q6_K; }
+// On AVX-512 machines the 32-element types and Q6_K use the AVX-512 kernels; the other k-quants and
+// IQ4_XS stay on AVX2, whose kernels apply four rows' scales together and measured 1.1-2x faster with
+// bench/kernel_bench.cc on this project's Sapphire Rapids machine (one thread, e.g. Q4_K 18.6 vs
+// 11.8 GB/s from L2). The AVX-512 32-element kernels unpack four blocks per step and convert their
+// scales together (Q4_0 19.8 vs 15.2 GB/s from L2; in a 12B decode on two threads 3.4 vs 2.9 tok/s).
+bool prefer_avx512(DType t) {
+  return t == DType::Q4_0 || t == DType::Q4_1 || t == DType::IQ4_NL || t == DType::Q8_0 || t == DType::Q6_K;
+}
 
 void qdot_4x1(DType t, const void* const w[4], const void* act, size_t n, float out[4]) {
   switch (level()) {

@@ -31,7 +31,7 @@ G4_AVX512 inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
 // Software prefetch a fixed distance ahead of each of the four row streams: the hardware prefetchers
 // alone leave a good part of the bandwidth unused with four streams per thread. The address is formed
 // as an integer since it may lie past the end of the row (a prefetch never faults).
-constexpr uintptr_t kPrefetchAhead = 512;
+constexpr uintptr_t kPrefetchAhead = 1024;
 template <size_t Bytes>
 G4_AVX512 inline void prefetch_ahead(const uint8_t* p) {
   for (size_t off = 0; off < Bytes; off += 64)
@@ -112,6 +112,112 @@ G4_AVX512 void qdot32(const void* const w[4], const BlockQ8_0x* x, size_t n, flo
   for (int r = 0; r < 4; ++r) {
     out[r] = _mm512_reduce_add_ps(acc[r]) + bias[r];
     if (b < nb) out[r] += qdot_row_ref(T, row[r] + b * bb, x + b, n - b * kQK);
+  }
+}
+
+// ---- 32-element blocks, several per step, scales of a step converted together ----
+// A step covers G blocks of one row (G * bb bytes, at most 128) with two 64-byte loads: A at the step's
+// start and B ending at the step's end. VPERMT2W then gathers the quants (all at even offsets) into one
+// register and VPERMW the G f16 scales (and mins), each repeated over its block's lanes.
+
+// Word index into the pair (A, B) of word w of the step, B starting at byte boff.
+constexpr uint16_t pair_word(int w, int boff) { return uint16_t(w < 32 ? w : 32 + w - boff / 2); }
+
+template <int Bb, int QsOff, int G>
+struct StepIdx {  // per output word: the quant words (32), the scale and min words (16 lanes)
+  alignas(64) uint16_t qs[32];
+  alignas(64) uint16_t d[32];
+  alignas(64) uint16_t m[32];
+  constexpr StepIdx() : qs{}, d{}, m{} {
+    constexpr int boff = G * Bb - 64;
+    constexpr int per = 32 / G;  // quant words per block
+    for (int j = 0; j < 32; ++j) qs[j] = pair_word((Bb * (j / per) + QsOff) / 2 + j % per, boff);
+    for (int j = 0; j < 16; ++j) d[j] = uint16_t(Bb * (j / (16 / G)) / 2), m[j] = uint16_t(d[j] + 1);
+  }
+};
+
+template <DType T>
+constexpr int kBb = T == DType::Q4_1 ? 20 : T == DType::Q8_0 ? 34 : 18;
+template <DType T>
+constexpr int kGroup = T == DType::Q8_0 ? 2 : 4;
+template <DType T>
+inline constexpr StepIdx<kBb<T>, T == DType::Q4_1 ? 4 : 2, kGroup<T>> kStepIdx;
+
+G4_AVX512 inline __m512i load_idx(const uint16_t* p) { return _mm512_load_si512(p); }
+
+// Σ over the step's blocks of d_w·d_x·(q·x), as 16 lanes (of the row) to be summed; min rows also add
+// m·d_x·Σx into bias. Blocks of 32 as G = 4 (nibble types: lanes 4k..4k+3 hold block k) or G = 2 (Q8_0:
+// lanes 8k..8k+7).
+template <DType T>
+G4_AVX512 void qdot32_steps(const void* const w[4], const BlockQ8_0x* x, size_t n, float out[4]) {
+  constexpr int G = kGroup<T>, bb = kBb<T>, boff = G * bb - 64;
+  const auto& ix = kStepIdx<T>;
+  const size_t nb = n / kQK, steps = nb / G;
+  const __m512i qidx = load_idx(ix.qs), didx = load_idx(ix.d), midx = load_idx(ix.m);
+  const __m512i lo4 = _mm512_set1_epi8(0x0F);
+  // Lane j belongs to block j / lanes of the step; the first lane of each block is in `first`.
+  const __m512i lane_blk = G == 2 ? _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1)
+                                  : _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+  const __mmask16 first = G == 2 ? 0x0101 : 0x1111;
+  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+  __m512 bias[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+  const uint8_t* row[4];
+  for (int r = 0; r < 4; ++r) row[r] = static_cast<const uint8_t*>(w[r]);
+  for (size_t s = 0; s < steps; ++s) {
+    const BlockQ8_0x* xs = x + s * G;
+    // Per lane: the activation scale of its block; in each block's first lane the offset correction
+    // -offset·Σx (the dot's starting value) and, for min types, d_x·Σx.
+    const __m128 d4 = G == 2 ? _mm_setr_ps(xs[0].d, xs[1].d, 0, 0) : _mm_setr_ps(xs[0].d, xs[1].d, xs[2].d, xs[3].d);
+    const __m128i s4 = G == 2 ? _mm_setr_epi32(xs[0].sum, xs[1].sum, 0, 0)
+                              : _mm_setr_epi32(xs[0].sum, xs[1].sum, xs[2].sum, xs[3].sum);
+    const __m512 xdv = _mm512_permutexvar_ps(lane_blk, _mm512_castps128_ps512(d4));
+    const __m512i cv = _mm512_maskz_permutexvar_epi32(
+        first, lane_blk, _mm512_castsi128_si512(_mm_mullo_epi32(s4, _mm_set1_epi32(-kOffset<T>))));
+    __m512 xsum = _mm512_setzero_ps();
+    if constexpr (kHasMin<T>)
+      xsum = _mm512_maskz_permutexvar_ps(first, lane_blk, _mm512_castps128_ps512(_mm_mul_ps(d4, _mm_cvtepi32_ps(s4))));
+    __m512i xa, xb;  // the activation bytes in the order of the unpacked weights
+    if constexpr (G == 2) {
+      xa = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i*)xs[0].qs)),
+                              _mm256_loadu_si256((const __m256i*)xs[1].qs), 1);
+      xb = xa;
+    } else {  // low nibbles are elements 0..15 of each block, high nibbles 16..31
+      const __m512i x01 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i*)xs[0].qs)),
+                                             _mm256_loadu_si256((const __m256i*)xs[1].qs), 1);
+      const __m512i x23 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i*)xs[2].qs)),
+                                             _mm256_loadu_si256((const __m256i*)xs[3].qs), 1);
+      xa = _mm512_permutex2var_epi64(x01, _mm512_setr_epi64(0, 1, 4, 5, 8, 9, 12, 13), x23);
+      xb = _mm512_permutex2var_epi64(x01, _mm512_setr_epi64(2, 3, 6, 7, 10, 11, 14, 15), x23);
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; ++r) {
+      const uint8_t* p = row[r] + s * (G * bb);
+      prefetch_ahead<128>(p);
+      const __m512i a = _mm512_loadu_si512(p), b = _mm512_loadu_si512(p + boff);
+      const __m512i q = _mm512_permutex2var_epi16(a, qidx, b);
+      __m512i dp;
+      if constexpr (G == 2) {  // Q8_0: u = q + 128
+        dp = _mm512_dpbusd_epi32(cv, _mm512_xor_si512(q, _mm512_set1_epi8(char(0x80))), xa);
+      } else {
+        __m512i lo = _mm512_and_si512(q, lo4), hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), lo4);
+        if constexpr (T == DType::IQ4_NL) {
+          const __m512i tbl = _mm512_broadcast_i32x4(_mm_load_si128((const __m128i*)kIq4ValuesBiased));
+          lo = _mm512_shuffle_epi8(tbl, lo), hi = _mm512_shuffle_epi8(tbl, hi);
+        }
+        dp = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(cv, lo, xa), hi, xb);
+      }
+      const __m512 dw = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(didx, a)));
+      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dp), _mm512_mul_ps(dw, xdv), acc[r]);
+      if constexpr (kHasMin<T>) {
+        const __m512 mw = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(midx, a)));
+        bias[r] = _mm512_fmadd_ps(mw, xsum, bias[r]);
+      }
+    }
+  }
+  const size_t done = steps * G;
+  for (int r = 0; r < 4; ++r) {
+    out[r] = _mm512_reduce_add_ps(_mm512_add_ps(acc[r], bias[r]));
+    if (done < nb) out[r] += qdot_row_ref(T, row[r] + done * bb, x + done, n - done * kQK);
   }
 }
 
@@ -277,12 +383,12 @@ bool qdot_4x1_avx512(DType t, const void* const w[4], const void* act, size_t n,
   const auto* a32 = static_cast<const BlockQ8_0x*>(act);
   const auto* ak = static_cast<const BlockQ8_K*>(act);
   switch (t) {
-    case DType::Q4_0: qdot32<DType::Q4_0>(w, a32, n, out); return true;
-    case DType::Q4_1: qdot32<DType::Q4_1>(w, a32, n, out); return true;
+    case DType::Q4_0: qdot32_steps<DType::Q4_0>(w, a32, n, out); return true;
+    case DType::Q4_1: qdot32_steps<DType::Q4_1>(w, a32, n, out); return true;
     case DType::Q5_0: qdot32<DType::Q5_0>(w, a32, n, out); return true;
     case DType::Q5_1: qdot32<DType::Q5_1>(w, a32, n, out); return true;
-    case DType::Q8_0: qdot32<DType::Q8_0>(w, a32, n, out); return true;
-    case DType::IQ4_NL: qdot32<DType::IQ4_NL>(w, a32, n, out); return true;
+    case DType::Q8_0: qdot32_steps<DType::Q8_0>(w, a32, n, out); return true;
+    case DType::IQ4_NL: qdot32_steps<DType::IQ4_NL>(w, a32, n, out); return true;
     case DType::Q4_K: qdot_q45k<DType::Q4_K>(w, ak, n, out); return true;
     case DType::Q5_K: qdot_q45k<DType::Q5_K>(w, ak, n, out); return true;
     case DType::Q6_K: qdot_q6k(w, ak, n, out); return true;
