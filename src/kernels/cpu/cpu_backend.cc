@@ -116,7 +116,11 @@ class CpuBackend : public Backend {
   // bound by memory bandwidth, which one core reaches only with several reads in flight far apart:
   // each thread walks four distant parts of its rows in lockstep (about 1.7x the bandwidth of one
   // sequential stream here). fn(w, r, count) computes rows r[0..count) stored at w[0..count); count
-  // is 4, or 1 for a thread's last rows % 4 (w and r are then filled with that row).
+  // is 4, or 1 for a thread's last rows % 4 (w and r are then filled with that row). The rows are cut
+  // into 8 chunks per thread, claimed by whichever thread is free: with one chunk each, the thread
+  // that finished first waited for the other (a 12B Q4_0 decode went 3.2 -> 3.4 tok/s, with less
+  // spread between runs).
+  static constexpr int kWalkChunksPerThread = 8;
   template <class Fn>
   void walk_rows4(const uint8_t* base, size_t rb, int64_t M, int64_t grain, Fn&& fn) {
     pool_.parallel_for(M, grain, [&](int64_t r0, int64_t r1) {
@@ -131,7 +135,7 @@ class CpuBackend : public Backend {
         for (size_t s = 0; s < 4; ++s) r[s] = q, w[s] = base + q * rb;
         fn(w, r, 1);
       }
-    });
+    }, kWalkChunksPerThread);
   }
 
   void rms_norm(const float* x, const float* w, int rows, int dim, float eps, float* y) override {
