@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/backend.h"
+#include "kernels/cpu/activation.h"
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/dot.h"
 #include "kernels/cpu/gemm.h"
@@ -184,11 +185,7 @@ class CpuBackend : public Backend {
 
   void gelu_mul(float* a, const float* b, size_t n) override {
     pool_.parallel_for(int64_t(n), 4096, [&](int64_t i0, int64_t i1) {
-      const float k = 0.7978845608028654f;  // sqrt(2/pi)
-      for (int64_t i = i0; i < i1; ++i) {
-        float z = a[i];
-        a[i] = 0.5f * z * (1.0f + std::tanh(k * (z + 0.044715f * z * z * z))) * b[i];
-      }
+      cpu::gelu_tanh_mul(a + i0, b + i0, size_t(i1 - i0));
     });
   }
 

@@ -1,0 +1,133 @@
+#include "kernels/cpu/activation.h"
+
+#include <cmath>
+
+#include "kernels/cpu/cpu_features.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+// GCC 12 reports the deliberately undefined operands inside some AVX-512 intrinsics as uninitialized.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
+namespace g4::cpu {
+
+namespace {
+
+constexpr float kSqrt2OverPi = 0.7978845608028654f;
+constexpr float kCubic = 0.044715f;
+
+// exp(x) on [kExpLo, kExpHi] (inputs are clamped): x = n·ln2 + r, |r| ≤ ln2/2, exp(r) by a degree-7
+// polynomial (Cephes' expf coefficients), 2^n put into the exponent bits. Above kExpHi the result is
+// +inf or near FLT_MAX, below kExpLo about 1e-38: both give GELU's exact limits (0 and z) here.
+constexpr float kExpHi = 88.3762626647949f, kExpLo = -87.0f;
+constexpr float kLog2e = 1.44269504088896341f, kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
+constexpr float kP0 = 1.9875691500e-4f, kP1 = 1.3981999507e-3f, kP2 = 8.3334519073e-3f, kP3 = 4.1665795894e-2f,
+                kP4 = 1.6666665459e-1f, kP5 = 5.0000001201e-1f;
+
+float gelu_mul_scalar(float z, float b) {
+  const float u = kSqrt2OverPi * (z + kCubic * z * z * z);
+  return z / (1.0f + std::exp(-2.0f * u)) * b;
+}
+
+#if defined(__x86_64__)
+#define G4_AVX2 __attribute__((target("avx2,fma")))
+#define G4_AVX512 __attribute__((target("avx512f,avx512dq,avx2,fma")))
+
+G4_AVX2 inline __m256 exp_avx2(__m256 x) {
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(kExpLo)), _mm256_set1_ps(kExpHi));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2Hi), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2Lo), r);
+  __m256 p = _mm256_set1_ps(kP0);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kP1));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kP2));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kP3));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kP4));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kP5));
+  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+G4_AVX2 void gelu_tanh_mul_avx2(float* a, const float* b, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 z = _mm256_loadu_ps(a + i);
+    const __m256 z3 = _mm256_mul_ps(_mm256_mul_ps(z, z), z);
+    const __m256 u = _mm256_mul_ps(_mm256_set1_ps(kSqrt2OverPi), _mm256_fmadd_ps(_mm256_set1_ps(kCubic), z3, z));
+    const __m256 t = exp_avx2(_mm256_mul_ps(_mm256_set1_ps(-2.0f), u));
+    const __m256 g = _mm256_div_ps(z, _mm256_add_ps(_mm256_set1_ps(1.0f), t));
+    _mm256_storeu_ps(a + i, _mm256_mul_ps(g, _mm256_loadu_ps(b + i)));
+  }
+  for (; i < n; ++i) a[i] = gelu_mul_scalar(a[i], b[i]);
+}
+
+G4_AVX512 inline __m512 exp_avx512(__m512 x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(kExpLo)), _mm512_set1_ps(kExpHi));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Hi), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Lo), r);
+  __m512 p = _mm512_set1_ps(kP0);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kP1));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kP2));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kP3));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kP4));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kP5));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_scalef_ps(p, n);  // p · 2^n
+}
+
+G4_AVX512 void gelu_tanh_mul_avx512(float* a, const float* b, size_t n) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 z = _mm512_loadu_ps(a + i);
+    const __m512 z3 = _mm512_mul_ps(_mm512_mul_ps(z, z), z);
+    const __m512 u = _mm512_mul_ps(_mm512_set1_ps(kSqrt2OverPi), _mm512_fmadd_ps(_mm512_set1_ps(kCubic), z3, z));
+    const __m512 t = exp_avx512(_mm512_mul_ps(_mm512_set1_ps(-2.0f), u));
+    const __m512 g = _mm512_div_ps(z, _mm512_add_ps(_mm512_set1_ps(1.0f), t));
+    _mm512_storeu_ps(a + i, _mm512_mul_ps(g, _mm512_loadu_ps(b + i)));
+  }
+  for (; i < n; ++i) a[i] = gelu_mul_scalar(a[i], b[i]);
+}
+#endif
+
+}  // namespace
+
+void gelu_tanh_mul_ref(float* a, const float* b, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const float z = a[i];
+    a[i] = 0.5f * z * (1.0f + std::tanh(kSqrt2OverPi * (z + kCubic * z * z * z))) * b[i];
+  }
+}
+
+bool gelu_tanh_mul_isa(ActIsa isa, float* a, const float* b, size_t n) {
+  switch (isa) {
+    case ActIsa::kScalar:
+      for (size_t i = 0; i < n; ++i) a[i] = gelu_mul_scalar(a[i], b[i]);
+      return true;
+#if defined(__x86_64__)
+    case ActIsa::kAvx2:
+      if (!cpu_features().avx2) return false;
+      gelu_tanh_mul_avx2(a, b, n);
+      return true;
+    case ActIsa::kAvx512:
+      if (!cpu_features().avx512) return false;
+      gelu_tanh_mul_avx512(a, b, n);
+      return true;
+#endif
+    default:
+      return false;
+  }
+}
+
+void gelu_tanh_mul(float* a, const float* b, size_t n) {
+  static const ActIsa best = cpu_features().avx512 ? ActIsa::kAvx512 : cpu_features().avx2 ? ActIsa::kAvx2 : ActIsa::kScalar;
+  gelu_tanh_mul_isa(best, a, b, n);
+}
+
+}  // namespace g4::cpu
