@@ -29,7 +29,11 @@ float rel_tol(DType kv, const std::string& variant) {
   switch (kv) {
     case DType::F16: return bf16 ? 8e-2f : 5e-4f;
     case DType::Q8_0: return bf16 ? 0.8f : 1.8e-2f;
-    default: return kRelTol;
+    // The BF16 tiny model amplifies float rounding about a hundredfold over its layers (compare the
+    // F16 cache's tolerances). Two tanh implementations each within an ulp of the reference's (libm's
+    // and g4's vectorised one, which agrees with PyTorch's GELU on more elements than libm does) put
+    // its last hidden states at 0.93e-4 and 1.12e-4.
+    default: return bf16 ? 2e-4f : kRelTol;
   }
 }
 // Tiny-Q (quantized weights): the reference runs on the dequantized weights, while g4, like llama.cpp,

