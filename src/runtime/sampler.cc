@@ -8,7 +8,54 @@ namespace g4 {
 Sampler::Sampler(SamplingParams p, std::vector<int32_t> suppressed)
     : p_(p), suppressed_(std::move(suppressed)), rng_(p.seed) {}
 
-int32_t Sampler::sample(std::span<const float> logits) {
+void Sampler::set_prompt(std::span<const int32_t> prompt) {
+  prompt_.assign(prompt.begin(), prompt.end());
+  std::sort(prompt_.begin(), prompt_.end());
+  prompt_.erase(std::unique(prompt_.begin(), prompt_.end()), prompt_.end());
+}
+
+bool Sampler::adjusts() const {
+  return !p_.logit_bias.empty() || p_.repetition_penalty != 1.0f || p_.presence_penalty != 0.0f ||
+         p_.frequency_penalty != 0.0f;
+}
+
+std::span<const float> Sampler::adjust(std::span<const float> logits) {
+  if (!adjusts()) return logits;
+  const size_t V = logits.size();
+  adjusted_.assign(logits.begin(), logits.end());
+  for (const auto& [id, bias] : p_.logit_bias)
+    if (id >= 0 && size_t(id) < V) adjusted_[size_t(id)] += bias;
+  if (p_.repetition_penalty != 1.0f) {
+    auto penalize = [&](int32_t id) {
+      if (id < 0 || size_t(id) >= V) return;
+      float& l = adjusted_[size_t(id)];
+      l = l > 0 ? l / p_.repetition_penalty : l * p_.repetition_penalty;
+    };
+    // Each distinct token once, whether it is in the prompt, the output or both.
+    size_t i = 0, j = 0;
+    while (i < prompt_.size() || j < counts_.size()) {
+      if (j == counts_.size() || (i < prompt_.size() && prompt_[i] < counts_[j].first)) {
+        penalize(prompt_[i++]);
+      } else {
+        if (i < prompt_.size() && prompt_[i] == counts_[j].first) ++i;
+        penalize(counts_[j++].first);
+      }
+    }
+  }
+  for (const auto& [id, n] : counts_)
+    if (id >= 0 && size_t(id) < V) adjusted_[size_t(id)] -= p_.presence_penalty + p_.frequency_penalty * float(n);
+  return adjusted_;
+}
+
+int32_t Sampler::sample(std::span<const float> raw) {
+  const int32_t id = pick(adjust(raw));
+  auto it = std::lower_bound(counts_.begin(), counts_.end(), std::make_pair(id, 0));
+  if (it != counts_.end() && it->first == id) ++it->second;
+  else counts_.insert(it, {id, 1});
+  return id;
+}
+
+int32_t Sampler::pick(std::span<const float> logits) {
   const int32_t V = int32_t(logits.size());
   auto allowed = [&](int32_t id) {
     return std::find(suppressed_.begin(), suppressed_.end(), id) == suppressed_.end();
