@@ -11,7 +11,8 @@ namespace g4 {
 Result<std::unique_ptr<ChatSession>> ChatSession::create(Gemma4Model& model, const Tokenizer& tokenizer,
                                                          const jinja::Template& tmpl, int context, int chunk) {
   auto s = std::unique_ptr<ChatSession>(new ChatSession(model, tokenizer, tmpl));
-  G4_ASSIGN_OR_RETURN(s->cache_, model.new_cache(context, chunk));
+  G4_ASSIGN_OR_RETURN(auto cache, model.new_cache(context, chunk));
+  s->seq_ = std::make_unique<CachedSequence>(std::move(cache));
   s->chunk_ = chunk;
   return s;
 }
@@ -35,44 +36,7 @@ Result<std::string> ChatSession::render(const ChatRequest& req) const {
   return render_conversation(tmpl_, req.messages, req.tools, true, req.thinking, tok_);
 }
 
-void ChatSession::reset() {
-  cache_->clear();
-  cached_ids_.clear();
-  history_snapshot_.reset();
-  history_ids_.clear();
-}
-
-int ChatSession::reuse_prefix(const std::vector<int32_t>& ids) {
-  auto common = [](const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
-    size_t n = 0;
-    while (n < a.size() && n < b.size() && a[n] == b[n]) ++n;
-    return int(n);
-  };
-  // At least the last prompt token must run, to get the logits of the first new token.
-  const int limit = int(ids.size()) - 1;
-  int keep = std::min(common(cached_ids_, ids), limit);
-  const int snap = int(history_ids_.size());
-  if (keep > 0 && cache_->can_rollback(keep)) {
-    (void)cache_->rollback(keep);
-    cached_ids_.resize(size_t(keep));
-  } else if (history_snapshot_ && snap <= limit && common(history_ids_, ids) == snap &&
-             cache_->restore(*history_snapshot_).ok()) {
-    // The rings no longer hold the window at `keep` (a long reply overwrote it): go back to the
-    // history snapshot, which is all a new turn shares with the previous one anyway.
-    cached_ids_ = history_ids_;
-    return snap;
-  } else {
-    cache_->clear();
-    cached_ids_.clear();
-    keep = 0;
-  }
-  // Positions from `keep` on will be rewritten: a snapshot past them no longer describes the cache.
-  if (keep < snap) {
-    history_snapshot_.reset();
-    history_ids_.clear();
-  }
-  return keep;
-}
+void ChatSession::reset() { seq_->reset(); }
 
 Result<ChatReply> ChatSession::respond(const ChatRequest& req,
                                        const std::function<void(const ResponseEvent&)>& on_event) {
@@ -92,33 +56,34 @@ Result<ChatReply> ChatSession::respond(const ChatRequest& req,
   const int vocab = model_.config().vocab_size;
   for (int32_t id : ids)
     if (id >= vocab) return make_error("the prompt contains token %d, outside this model's vocabulary (%d)", id, vocab);
-  if (int64_t(ids.size()) + 1 > cache_->max_context())
-    return make_error("the conversation needs %zu tokens but the context holds %d", ids.size(), cache_->max_context());
+  SequenceCache& cache = seq_->cache();
+  if (int64_t(ids.size()) + 1 > cache.max_context())
+    return make_error("the conversation needs %zu tokens but the context holds %d", ids.size(), cache.max_context());
 
   ChatReply reply;
   reply.prompt_tokens = int(ids.size());
-  reply.cached_tokens = reuse_prefix(ids);
+  reply.cached_tokens = seq_->reuse(ids);
 
   // Prefill up to the end of the history, keep a snapshot there, then the generation prompt.
   int done = reply.cached_tokens;
   if (history_len > done) {
     std::vector<int32_t> part(ids.begin() + done, ids.begin() + history_len);
-    auto r = prefill(model_, *cache_, part, chunk_);
+    auto r = prefill(model_, cache, part, chunk_);
     if (!r.ok()) {
       reset();
       return r.error();
     }
+    seq_->appended(part.data(), part.size());
     done = history_len;
-    history_snapshot_ = std::make_unique<SequenceCache::Snapshot>(cache_->snapshot());
-    history_ids_.assign(ids.begin(), ids.begin() + history_len);
+    seq_->take_snapshot();
   }
   std::vector<int32_t> rest(ids.begin() + done, ids.end());
-  auto logits = prefill(model_, *cache_, rest, chunk_);
+  auto logits = prefill(model_, cache, rest, chunk_);
   if (!logits.ok()) {
     reset();
     return logits.error();
   }
-  cached_ids_ = ids;
+  seq_->appended(rest.data(), rest.size());
 
   ResponseParserOptions popt;
   const std::string closed_channel = "<|channel>thought\n<channel|>";
@@ -155,14 +120,14 @@ Result<ChatReply> ChatSession::respond(const ChatRequest& req,
       reply.finish_reason = "stop";
       break;
     }
-    if (cache_->n_past() >= cache_->max_context()) break;
+    if (cache.n_past() >= cache.max_context()) break;
     next.clear();
-    Gemma4Model::Run run{cache_.get(), std::span<const int32_t>(&id, 1), false};
+    Gemma4Model::Run run{&cache, std::span<const int32_t>(&id, 1), false};
     if (Status s = model_.forward(std::span<const Gemma4Model::Run>(&run, 1), next); !s) {
       reset();
       return s.error();
     }
-    cached_ids_.push_back(id);
+    seq_->appended(&id, 1);
   }
   deliver(parser.push(dec.flush()));
   deliver(parser.finish());

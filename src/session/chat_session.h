@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/gemma4.h"
+#include "runtime/cached_sequence.h"
 #include "runtime/sampler.h"
 #include "text/jinja/template.h"
 #include "text/response_parser.h"
@@ -63,19 +64,14 @@ class ChatSession {
  private:
   ChatSession(Gemma4Model& m, const Tokenizer& t, const jinja::Template& tmpl)
       : model_(m), tok_(t), tmpl_(tmpl) {}
-  // Brings the cache to the longest usable prefix of `ids`; returns how many positions it kept.
-  int reuse_prefix(const std::vector<int32_t>& ids);
-
   Gemma4Model& model_;
   const Tokenizer& tok_;
   const jinja::Template& tmpl_;
-  std::unique_ptr<SequenceCache> cache_;
-  std::vector<int32_t> cached_ids_;  // the tokens whose keys and values the cache holds
-  // The cache at the end of the last prompt's history, before the generation prompt and the reply:
-  // the next turn renders that part again unchanged but the reply differently (no empty thought
-  // channel, no thinking), and the sliding rings cannot roll back over a long reply.
-  std::unique_ptr<SequenceCache::Snapshot> history_snapshot_;
-  std::vector<int32_t> history_ids_;
+  // The cache with the tokens it holds; its snapshot is kept at the end of the last prompt's
+  // history, before the generation prompt and the reply: the next turn renders that part again
+  // unchanged but the reply differently (no empty thought channel, no thinking), and the sliding
+  // rings cannot roll back over a long reply.
+  std::unique_ptr<CachedSequence> seq_;
   int chunk_ = 512;
 };
 
