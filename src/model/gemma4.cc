@@ -161,12 +161,17 @@ Status Gemma4Model::forward(std::span<const Run> runs, std::vector<float>& logit
   int rows = 0, row0 = 0;
   for (const Run& run : runs) {
     const int n = int(run.tokens.size());
+    if (run.no_logits) {
+      row0 += n;
+      continue;
+    }
     const int first = run.all_logits ? row0 : row0 + n - 1;
     const int count = run.all_logits ? n : 1;
     be.copy(h + size_t(rows) * size_t(H), x + size_t(first) * size_t(H), size_t(count) * size_t(H));
     rows += count;
     row0 += n;
   }
+  if (rows == 0) return {};
   be.rms_norm(h, final_norm_->f32(), rows, H, c.rms_eps, h);
   auto out = be.alloc(size_t(rows) * size_t(c.vocab_size));
   be.matmul(output_, h, rows, out->f32());

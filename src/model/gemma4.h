@@ -27,13 +27,14 @@ class Gemma4Model {
     SequenceCache* cache = nullptr;
     std::span<const int32_t> tokens;
     bool all_logits = false;  // logits for every token, or only the last
+    bool no_logits = false;   // none at all (a prefill chunk that does not end the prompt)
   };
   // Sees the hidden state of every token after the embedding (stage 0), after each layer (1..n_layers)
   // and after the final norm (n_layers + 1); rows are the batch's tokens in order.
   using Observer = std::function<void(int stage, const float* hidden, int rows, int dim)>;
 
   // Runs the batch and appends logits rows to `logits` ([rows, vocab]): for each run in order, all its
-  // tokens or only its last. Caches advance by their token counts. On error no cache changes.
+  // tokens, only its last, or none. Caches advance by their token counts. On error no cache changes.
   Status forward(std::span<const Run> runs, std::vector<float>& logits, const Observer* observer = nullptr);
 
   // Makes a cache for one sequence of this model, storing keys and values as kv_type().

@@ -12,7 +12,9 @@ Result<std::vector<float>> prefill(Gemma4Model& model, SequenceCache& cache, con
   for (size_t i = 0; i < tokens.size(); i += size_t(chunk)) {
     size_t n = std::min(tokens.size() - i, size_t(chunk));
     logits.clear();
-    Gemma4Model::Run run{&cache, std::span<const int32_t>(tokens.data() + i, n), false};
+    // Only the last chunk's last token needs logits.
+    const bool last = i + n == tokens.size();
+    Gemma4Model::Run run{&cache, std::span<const int32_t>(tokens.data() + i, n), false, !last};
     G4_TRY(model.forward(std::span<const Gemma4Model::Run>(&run, 1), logits));
   }
   return logits;
