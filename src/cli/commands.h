@@ -15,6 +15,7 @@ int cmd_chat(int argc, char** argv);
 int cmd_template(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
 int cmd_quantize(int argc, char** argv);
+int cmd_serve(int argc, char** argv);
 
 inline int fail(const Error& e) {
   std::fprintf(stderr, "g4: error: %s\n", e.message.c_str());

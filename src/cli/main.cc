@@ -12,6 +12,7 @@ const char* kUsage =
     "\n"
     "commands:\n"
     "  chat     chat with the model (interactive, or a JSON conversation on stdin)\n"
+    "  serve    serve an OpenAI-compatible HTTP API with continuous batching\n"
     "  run      generate text from a prompt, streamed to stdout\n"
     "  logits   print the top-K logits at every prompt position (cross-checks)\n"
     "  info     describe a model: architecture, parameters, layers, memory\n"
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   }
   std::string cmd = argv[1];
   if (cmd == "chat") return g4::cli::cmd_chat(argc - 2, argv + 2);
+  if (cmd == "serve") return g4::cli::cmd_serve(argc - 2, argv + 2);
   if (cmd == "template") return g4::cli::cmd_template(argc - 2, argv + 2);
   if (cmd == "run") return g4::cli::cmd_run(argc - 2, argv + 2);
   if (cmd == "logits") return g4::cli::cmd_logits(argc - 2, argv + 2);

@@ -151,6 +151,34 @@ expect "chat bad roles" 1 "needs a \"role\"" -- sh -c "echo '[{\"content\": \"x\
 expect "chat overflow" 1 "context holds" -- sh -c "'$G4' chat -m '$C' -c 32 < '$CONV'"
 expect "template missing file" 1 "cannot read" -- "$G4" template -m "$C" "$WORK/none.json"
 
+# serve: starts, answers an OpenAI chat request, refuses a taken port, stops cleanly on SIGTERM.
+expect "serve --help" 0 "usage: g4 serve" -- "$G4" serve --help
+expect "serve bad port" 1 "--port must be" -- "$G4" serve -m "$C" --port 70000
+"$G4" serve -m "$C" --port 0 -np 2 -c 256 2> "$WORK/serve.log" &
+spid=$!
+port=""
+for _ in $(seq 100); do
+  port=$(sed -nE 's|.*listening on http://127.0.0.1:([0-9]+).*|\1|p' "$WORK/serve.log")
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+check "serve listens" $([ -n "$port" ]; echo $?)
+out=$(python3 - "$port" <<'PY'
+import json, sys, urllib.request
+req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/v1/chat/completions",
+    data=json.dumps({"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4, "temperature": 0}).encode(),
+    headers={"Content-Type": "application/json"})
+r = json.load(urllib.request.urlopen(req, timeout=60))
+print(r["object"], r["choices"][0]["finish_reason"], r["usage"]["completion_tokens"])
+PY
+)
+check "serve chat completion" $(grep -qE '^chat.completion (length|stop|tool_calls) [1-4]$' <<<"$out"; echo $?)
+expect "serve port taken" 1 "cannot listen on 127.0.0.1:$port" -- "$G4" serve -m "$C" --port "$port"
+kill -TERM "$spid"
+wait "$spid"
+check "serve stops on SIGTERM" $?
+check "serve logs requests" $(grep -qE 'g4 serve: chat 200 prompt=[0-9]+ ' "$WORK/serve.log"; echo $?)
+
 # bench: a llama-bench-like table.
 out=$("$G4" bench -m "$A" -p 16 -n 8 -r 2 -t 2)
 check "bench pp row" $(grep -qE '^\| pp16 +\| +2 +\| +2 +\| +[0-9.]+ ± +[0-9.]+ \|$' <<<"$out"; echo $?)
