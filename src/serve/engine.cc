@@ -99,8 +99,8 @@ Status Engine::submit(std::unique_ptr<GenRequest> req, Refusal* why) {
     *why = Refusal::kStopping;
     return make_error("the server is shutting down");
   }
-  int free_slots = 0;
-  for (auto& s : slots_) free_slots += !s->req;
+  // Slots belong to the engine thread; `running` (kept under mu_) says how many are taken.
+  const int free_slots = opt_.max_seqs - metrics_.running;
   if (int(queue_.size()) >= opt_.max_queue + free_slots) {
     ++metrics_.requests_refused;
     *why = Refusal::kBusy;

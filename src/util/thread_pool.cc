@@ -22,6 +22,7 @@ inline void cpu_relax() {
 }
 
 constexpr uint64_t gen_of(uint64_t s) { return s >> 32; }
+constexpr uint64_t kClosed = 0xFFFFFFFFu;  // as the next chunk: nothing left to claim
 constexpr int64_t chunk_of(uint64_t s) { return int64_t(s & 0xFFFFFFFFu); }
 
 }  // namespace
@@ -79,7 +80,7 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
   n_chunks_.store(chunks, std::memory_order_relaxed);
   chunk_.store(chunk, std::memory_order_relaxed);
   done_.store(0, std::memory_order_relaxed);
-  // Publish the job: a new generation with chunk 0 next.
+  // Publish the job: a new generation with chunk 0 next. (The previous job left the state closed.)
   const uint64_t gen = gen_of(state_.load(std::memory_order_relaxed)) + 1;
   state_.store(gen << 32, std::memory_order_seq_cst);
   if (sleepers_.load(std::memory_order_seq_cst) > 0) state_.notify_all();
@@ -89,6 +90,9 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
     if ((i & 63) != 63 || std::chrono::steady_clock::now() - t0 < kSpin) cpu_relax();
     else std::this_thread::yield();
   }
+  // Close the job before its fields can be overwritten: a worker that saw `gen` but read the next
+  // job's fields (say, a larger chunk count) must not be able to claim anything under `gen`.
+  state_.store(((gen + 1) << 32) | kClosed, std::memory_order_seq_cst);
 }
 
 void ThreadPool::worker() {
