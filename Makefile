@@ -1,10 +1,11 @@
 # g4: `make demo` runs it, `make test` tests it.
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_TSAN ?= build-tsan
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all setup build build-asan test test-unit test-asan demo fuzz clean
+.PHONY: all setup build build-asan build-tsan test test-unit test-asan demo fuzz clean
 
 all: build
 
@@ -19,12 +20,19 @@ build-asan: setup
 	@cmake -S . -B $(BUILD_ASAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DG4_SANITIZE=ON > /dev/null
 	@cmake --build $(BUILD_ASAN) -j $(JOBS) --target g4_tests g4
 
-# Every test: unit and golden tests, CLI tests, the same again under ASan + UBSan, then the file
-# parsers' fuzzers for a bounded time.
-test: build build-asan
+build-tsan: setup
+	@cmake -S . -B $(BUILD_TSAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DG4_TSAN=ON > /dev/null
+	@cmake --build $(BUILD_TSAN) -j $(JOBS) --target g4_tests
+
+# Every test: unit and golden tests, CLI tests, the same again under ASan + UBSan, the tests of
+# everything that runs on several threads (pool, kernels, engine, server) under ThreadSanitizer,
+# then the file parsers' fuzzers for a bounded time.
+TSAN_TESTS := ThreadPool*:Engine*:HttpServer*:ChatSession*:*ChatSessionTest*:QGemm*:Attention*:CpuBackend*
+test: build build-asan build-tsan
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS)
+	@TSAN_OPTIONS=halt_on_error=1 $(BUILD_TSAN)/g4_tests --gtest_filter='$(TSAN_TESTS)' --gtest_brief=1
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=15
 
 # Runs g4 on the tiny Gemma 4 models the project ships (random weights: they prove the pipeline,
@@ -59,4 +67,4 @@ fuzz: setup
 	  else tail -40 build-fuzz/$$f.log; echo "fuzz: $$f FAILED"; exit 1; fi; done
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN) build-fuzz
