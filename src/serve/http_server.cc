@@ -259,7 +259,7 @@ struct HttpServer::Impl {
     res.set_header("Cache-Control", "no-cache");
     res.set_chunked_content_provider(
         "text/event-stream",
-        [this, ch, out, chunk, state, calls_sent, include_usage, want_logprobs, id, created_at, model, t0](
+        [ch, out, chunk, state, calls_sent, include_usage, want_logprobs, id, created_at, model](
             size_t, httplib::DataSink& sink) -> bool {
           auto write = [&](const std::string& s) { return sink.write(s.data(), s.size()); };
           if (*state == 0) {
@@ -395,7 +395,7 @@ struct HttpServer::Impl {
     res.set_header("Cache-Control", "no-cache");
     res.set_chunked_content_provider(
         "text/event-stream",
-        [this, ch, out, event, choice_json, echoed, echo, include_usage, id, created_at, model](size_t, httplib::DataSink& sink) {
+        [ch, out, event, choice_json, echoed, echo, include_usage, id, created_at, model](size_t, httplib::DataSink& sink) {
           auto write = [&](const std::string& s) { return sink.write(s.data(), s.size()); };
           if (!*echoed) {
             *echoed = true;
