@@ -190,24 +190,12 @@ struct HttpServer::Impl {
     if (auto* e = std::get_if<ApiError>(&parsed)) return fail(*e);
     auto& r = std::get<ChatRequestBody>(parsed);
     if (auto e = check_model(r.gen.model)) return fail(*e);
-    auto prompt = render_conversation(tmpl, r.messages, r.tools, true, r.thinking, tok);
+    auto prompt = prepare_chat_prompt(tmpl, r.messages, r.tools, r.thinking, tok);
     if (!prompt.ok()) return fail(error(400, "invalid_request_error", "the conversation cannot be rendered: " + prompt.error().message, "", "messages"));
-    auto history = render_conversation(tmpl, r.messages, r.tools, false, r.thinking, tok);
-    std::vector<int32_t> ids = tok.encode(*prompt, /*parse_special=*/true);
-    // Where the history ends inside the prompt: the next turn shares it, so the engine keeps a snapshot there.
-    int snapshot_at = 0;
-    if (history.ok() && prompt->compare(0, history->size(), *history) == 0) {
-      auto h = tok.encode(*history, true);
-      if (!h.empty() && h.size() < ids.size() && std::equal(h.begin(), h.end(), ids.begin())) snapshot_at = int(h.size());
-    }
-    ResponseParserOptions popt;
-    const std::string closed = "<|channel>thought\n<channel|>";
-    popt.thinking = prompt->size() >= closed.size() && prompt->compare(prompt->size() - closed.size(), closed.size(), closed) == 0
-                        ? ResponseParserOptions::Thinking::disabled
-                        : ResponseParserOptions::Thinking::enabled;
-    popt.tools_offered = r.tools.is_array() && !r.tools.empty();
+    // The engine keeps a snapshot where the history ends: the next turn shares it.
+    const ResponseParserOptions popt = prompt->parser;
     auto ch = std::make_shared<Channel>();
-    if (auto e = start(std::move(ids), snapshot_at, r.gen, ch)) return fail(*e);
+    if (auto e = start(std::move(prompt->ids), prompt->history_len, r.gen, ch)) return fail(*e);
     auto out = std::make_shared<OutputAssembler>(tok, r.gen.stop, true, popt, r.gen.top_logprobs);
     const std::string id = random_id("chatcmpl-");
     const int64_t created_at = unix_now();
@@ -254,16 +242,16 @@ struct HttpServer::Impl {
                         {"choices", ordered_json::array({c})}};
       return "data: " + j.dump() + "\n\n";
     };
-    auto state = std::make_shared<int>(0);  // 0: before the role chunk, 1: streaming, 2: done
+    auto role_sent = std::make_shared<bool>(false);
     auto calls_sent = std::make_shared<int>(0);
     res.set_header("Cache-Control", "no-cache");
     res.set_chunked_content_provider(
         "text/event-stream",
-        [ch, out, chunk, state, calls_sent, include_usage, want_logprobs, id, created_at, model](
+        [ch, out, chunk, role_sent, calls_sent, include_usage, want_logprobs, id, created_at, model](
             size_t, httplib::DataSink& sink) -> bool {
           auto write = [&](const std::string& s) { return sink.write(s.data(), s.size()); };
-          if (*state == 0) {
-            *state = 1;
+          if (!*role_sent) {
+            *role_sent = true;
             return write(chunk({{"role", "assistant"}, {"content", ""}}, ordered_json(), ordered_json()));
           }
           auto send_delta = [&](const OutputDelta& d) {
@@ -306,7 +294,6 @@ struct HttpServer::Impl {
             ok = write("data: " + u.dump() + "\n\n");
           }
           ok = ok && write("data: [DONE]\n\n");
-          *state = 2;
           sink.done();
           return ok;
         },

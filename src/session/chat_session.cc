@@ -26,6 +26,29 @@ Result<std::string> render_conversation(const jinja::Template& tmpl, const nlohm
   return render_chat(tmpl, messages, tools, add_generation_prompt, {{"enable_thinking", thinking}}, special);
 }
 
+Result<ChatPrompt> prepare_chat_prompt(const jinja::Template& tmpl, const nlohmann::ordered_json& messages,
+                                       const nlohmann::ordered_json& tools, bool thinking, const Tokenizer& tok) {
+  ChatPrompt p;
+  G4_ASSIGN_OR_RETURN(p.text, render_conversation(tmpl, messages, tools, true, thinking, tok));
+  G4_ASSIGN_OR_RETURN(std::string history, render_conversation(tmpl, messages, tools, false, thinking, tok));
+  // The template writes <bos> itself, so the tokenizer adds nothing (no double BOS).
+  p.ids = tok.encode(p.text, /*parse_special=*/true);
+  // Where the history ends inside the prompt (the generation prompt starts with a special token, so
+  // the history's tokens are a prefix of the prompt's).
+  if (p.text.compare(0, history.size(), history) == 0) {
+    auto h = tok.encode(history, /*parse_special=*/true);
+    if (h.size() < p.ids.size() && std::equal(h.begin(), h.end(), p.ids.begin())) p.history_len = int(h.size());
+  }
+  const std::string closed_channel = "<|channel>thought\n<channel|>";
+  p.parser.thinking = p.text.size() >= closed_channel.size() &&
+                              p.text.compare(p.text.size() - closed_channel.size(), closed_channel.size(),
+                                             closed_channel) == 0
+                          ? ResponseParserOptions::Thinking::disabled
+                          : ResponseParserOptions::Thinking::enabled;
+  p.parser.tools_offered = tools.is_array() && !tools.empty();
+  return p;
+}
+
 Result<jinja::Template> model_chat_template(const ModelFiles& files) {
   if (files.chat_template.empty())
     return jinja::Template::parse(builtin_gemma4_chat_template(), "built-in Gemma 4 chat template");
@@ -40,18 +63,9 @@ void ChatSession::reset() { seq_->reset(); }
 
 Result<ChatReply> ChatSession::respond(const ChatRequest& req,
                                        const std::function<void(const ResponseEvent&)>& on_event) {
-  G4_ASSIGN_OR_RETURN(std::string prompt, render(req));
-  G4_ASSIGN_OR_RETURN(std::string history,
-                      render_conversation(tmpl_, req.messages, req.tools, false, req.thinking, tok_));
-  // The template writes <bos> itself, so the tokenizer adds nothing (no double BOS).
-  std::vector<int32_t> ids = tok_.encode(prompt, /*parse_special=*/true);
-  // Where the history ends inside the prompt (the generation prompt starts with a special token, so
-  // the history's tokens are a prefix of the prompt's).
-  int history_len = 0;
-  if (prompt.compare(0, history.size(), history) == 0) {
-    auto h = tok_.encode(history, /*parse_special=*/true);
-    if (h.size() < ids.size() && std::equal(h.begin(), h.end(), ids.begin())) history_len = int(h.size());
-  }
+  G4_ASSIGN_OR_RETURN(ChatPrompt cp, prepare_chat_prompt(tmpl_, req.messages, req.tools, req.thinking, tok_));
+  const std::vector<int32_t>& ids = cp.ids;
+  const int history_len = cp.history_len;
   if (ids.empty()) return make_error("the chat template rendered an empty prompt");
   const int vocab = model_.config().vocab_size;
   for (int32_t id : ids)
@@ -85,14 +99,7 @@ Result<ChatReply> ChatSession::respond(const ChatRequest& req,
   }
   seq_->appended(rest.data(), rest.size());
 
-  ResponseParserOptions popt;
-  const std::string closed_channel = "<|channel>thought\n<channel|>";
-  popt.thinking = prompt.size() >= closed_channel.size() &&
-                          prompt.compare(prompt.size() - closed_channel.size(), closed_channel.size(), closed_channel) == 0
-                      ? ResponseParserOptions::Thinking::disabled
-                      : ResponseParserOptions::Thinking::enabled;
-  popt.tools_offered = req.tools.is_array() && !req.tools.empty();
-  ResponseParser parser(popt);
+  ResponseParser parser(cp.parser);
   auto deliver = [&](std::vector<ResponseEvent> events) {
     for (auto& e : events) {
       switch (e.kind) {

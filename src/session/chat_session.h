@@ -42,6 +42,18 @@ Result<std::string> render_conversation(const jinja::Template& tmpl, const nlohm
                                         const nlohmann::ordered_json& tools, bool add_generation_prompt,
                                         bool thinking, const Tokenizer& tokenizer);
 
+// A conversation rendered for generation: the prompt's text and ids (the template writes the one
+// BOS), how many of them are the history (the conversation without the generation prompt, which
+// a later turn shares; 0 if it is not a token prefix), and how the reply is to be parsed.
+struct ChatPrompt {
+  std::string text;
+  std::vector<int32_t> ids;
+  int history_len = 0;
+  ResponseParserOptions parser;
+};
+Result<ChatPrompt> prepare_chat_prompt(const jinja::Template& tmpl, const nlohmann::ordered_json& messages,
+                                       const nlohmann::ordered_json& tools, bool thinking, const Tokenizer& tokenizer);
+
 // The template a model uses: its own (chat_template.jinja, tokenizer_config.json, GGUF), else the
 // built-in official Gemma 4 template.
 Result<jinja::Template> model_chat_template(const ModelFiles& files);
