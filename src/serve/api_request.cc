@@ -71,7 +71,9 @@ struct Fields {
   }
 };
 
-std::optional<ApiError> parse_common(const json& body, GenerationParams& g) {
+}  // namespace
+
+std::optional<ApiError> parse_generation_params(const json& body, GenerationParams& g) {
   Fields f{body, std::nullopt};
   if (const json* m = f.get("model")) {
     if (!m->is_string()) return bad("model", "'model' must be a string");
@@ -101,9 +103,7 @@ std::optional<ApiError> parse_common(const json& body, GenerationParams& g) {
   f.integer("max_tokens", max_tokens, 1, 1 << 30);
   f.integer("max_completion_tokens", max_tokens, 1, 1 << 30);
   g.max_tokens = max_tokens;
-  int n = 1;
-  f.integer("n", n, 1, 128);
-  if (!f.err && n != 1) return bad("n", "only n = 1 is supported; send the request again for more choices");
+  f.integer("n", g.n, 1, 16);
   f.boolean("stream", g.stream);
   if (const json* so = f.get("stream_options")) {
     if (!so->is_object()) return bad("stream_options", "'stream_options' must be an object");
@@ -143,6 +143,8 @@ std::optional<ApiError> parse_common(const json& body, GenerationParams& g) {
   }
   return f.err;
 }
+
+namespace {
 
 std::optional<ApiError> check_messages(const json& msgs) {
   if (!msgs.is_array() || msgs.empty()) return bad("messages", "'messages' must be a non-empty array");
@@ -201,6 +203,22 @@ std::optional<ApiError> check_tools(const json& tools) {
   return std::nullopt;
 }
 
+}  // namespace
+
+std::optional<ApiError> check_tool_choice(const ChatRequestBody& r) {
+  if (r.tool_choice == ToolChoice::kRequired && r.tools.is_null())
+    return bad("tool_choice", "'tool_choice' \"required\" needs at least one tool in 'tools'");
+  if (r.tool_choice == ToolChoice::kNamed) {
+    if (!r.tools.is_null())
+      for (const auto& t : r.tools)
+        if (t["function"]["name"] == r.tool_name) return std::nullopt;
+    return bad("tool_choice", "'tool_choice' names the function '" + r.tool_name + "', which is not in 'tools'");
+  }
+  return std::nullopt;
+}
+
+namespace {
+
 // Content parts of text become one string, as the chat template expects.
 ordered_json normalize_messages(const json& msgs) {
   ordered_json out = ordered_json::array();
@@ -234,27 +252,38 @@ Parsed<json> parse_body(const std::string& text) {
 
 Parsed<ChatRequestBody> parse_chat_request(const json& body) {
   ChatRequestBody r;
-  if (auto e = parse_common(body, r.gen)) return *e;
+  if (auto e = parse_generation_params(body, r.gen)) return *e;
   if (!body.contains("messages")) return bad("messages", "'messages' is required");
   if (auto e = check_messages(body["messages"])) return *e;
   r.messages = normalize_messages(body["messages"]);
-  std::string choice = "auto";
   if (auto tc = body.find("tool_choice"); tc != body.end() && !tc->is_null()) {
+    const char* shape = "'tool_choice' must be \"auto\", \"none\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": ...}}";
     if (tc->is_string()) {
-      choice = tc->get<std::string>();
-      if (choice != "auto" && choice != "none" && choice != "required")
-        return bad("tool_choice", "'tool_choice' must be \"auto\", \"none\", \"required\" or a named function");
+      const std::string c = tc->get<std::string>();
+      if (c == "auto") r.tool_choice = ToolChoice::kAuto;
+      else if (c == "none") r.tool_choice = ToolChoice::kNone;
+      else if (c == "required") r.tool_choice = ToolChoice::kRequired;
+      else return bad("tool_choice", shape);
     } else if (tc->is_object()) {
-      return bad("tool_choice", "a named 'tool_choice' is not supported yet; use \"auto\" or \"none\"");
+      auto fn = tc->find("function");
+      if (tc->value("type", json()) != "function" || fn == tc->end() || !fn->is_object() || !fn->contains("name") ||
+          !(*fn)["name"].is_string())
+        return bad("tool_choice", shape);
+      r.tool_choice = ToolChoice::kNamed;
+      r.tool_name = (*fn)["name"].get<std::string>();
     } else {
-      return bad("tool_choice", "'tool_choice' must be a string or an object");
+      return bad("tool_choice", shape);
     }
-    if (choice == "required") return bad("tool_choice", "'tool_choice': \"required\" is not supported yet");
+  }
+  if (auto p = body.find("parallel_tool_calls"); p != body.end() && !p->is_null()) {
+    if (!p->is_boolean()) return bad("parallel_tool_calls", "'parallel_tool_calls' must be true or false");
+    r.parallel_tool_calls = p->get<bool>();
   }
   if (auto t = body.find("tools"); t != body.end() && !t->is_null()) {
     if (auto e = check_tools(*t)) return *e;
-    if (choice != "none" && !t->empty()) r.tools = ordered_json::parse(t->dump());
+    if (r.tool_choice != ToolChoice::kNone && !t->empty()) r.tools = ordered_json::parse(t->dump());
   }
+  if (auto e = check_tool_choice(r)) return *e;
   // Thinking: chat_template_kwargs.enable_thinking, or reasoning_effort (anything but "none" thinks).
   if (auto re = body.find("reasoning_effort"); re != body.end() && !re->is_null()) {
     if (!re->is_string()) return bad("reasoning_effort", "'reasoning_effort' must be a string");
@@ -285,7 +314,7 @@ Parsed<ChatRequestBody> parse_chat_request(const json& body) {
 
 Parsed<CompletionRequestBody> parse_completion_request(const json& body) {
   CompletionRequestBody r;
-  if (auto e = parse_common(body, r.gen)) return *e;
+  if (auto e = parse_generation_params(body, r.gen)) return *e;
   auto p = body.find("prompt");
   if (p == body.end() || p->is_null()) return bad("prompt", "'prompt' is required");
   if (p->is_string()) {

@@ -32,13 +32,20 @@ struct GenerationParams {
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
   int top_logprobs = -1;       // -1: no logprobs
+  int n = 1;                   // choices; choice i samples with seed + i
 };
+
+enum class ToolChoice { kAuto, kNone, kRequired, kNamed };
 
 struct ChatRequestBody {
   GenerationParams gen;
   nlohmann::ordered_json messages;  // as given, checked for role and content
   nlohmann::ordered_json tools;     // null, or the tools after tool_choice (none drops them)
+  ToolChoice tool_choice = ToolChoice::kAuto;  // required/named: the reply starts with a call
+  std::string tool_name;                       // kNamed: the function, one of `tools`
+  bool parallel_tool_calls = true;             // false: the reply ends after its first call
   bool thinking = false;
+  int thinking_budget = -1;                    // -1: unlimited; else tokens of reasoning before it is closed
 };
 
 struct CompletionRequestBody {
@@ -51,7 +58,11 @@ struct CompletionRequestBody {
 template <class T>
 using Parsed = std::variant<T, ApiError>;
 
+// The fields chat and text completions share (sampling, max_tokens, n, stream, stop, logit_bias).
+std::optional<ApiError> parse_generation_params(const nlohmann::json& body, GenerationParams& g);
 Parsed<ChatRequestBody> parse_chat_request(const nlohmann::json& body);
+// A required tool choice needs tools; a named one must name one of them.
+std::optional<ApiError> check_tool_choice(const ChatRequestBody& r);
 Parsed<CompletionRequestBody> parse_completion_request(const nlohmann::json& body);
 // Parses a request body; malformed JSON or a body that is not an object is an ApiError.
 Parsed<nlohmann::json> parse_body(const std::string& text);

@@ -88,6 +88,34 @@ TEST(ApiRequest, ToolsContentPartsAndHistory) {
   EXPECT_TRUE(std::get<ChatRequestBody>(parse_chat_request(b)).tools.is_null());
 }
 
+TEST(ApiRequest, ToolChoiceAndChoices) {
+  json b = base();
+  b["tools"] = json::array({{{"type", "function"}, {"function", {{"name", "get_weather"}}}}});
+  b["tool_choice"] = "required";
+  EXPECT_EQ(std::get<ChatRequestBody>(parse_chat_request(b)).tool_choice, ToolChoice::kRequired);
+  b["tool_choice"] = {{"type", "function"}, {"function", {{"name", "get_weather"}}}};
+  b["parallel_tool_calls"] = false;
+  b["n"] = 3;
+  auto r = std::get<ChatRequestBody>(parse_chat_request(b));
+  EXPECT_EQ(r.tool_choice, ToolChoice::kNamed);
+  EXPECT_EQ(r.tool_name, "get_weather");
+  EXPECT_FALSE(r.parallel_tool_calls);
+  EXPECT_EQ(r.gen.n, 3);
+  // A name that is not a tool, a required choice without tools, a malformed object.
+  b["tool_choice"]["function"]["name"] = "get_time";
+  EXPECT_EQ(error_of(b).param, "tool_choice");
+  b["tool_choice"] = {{"type", "function"}};
+  EXPECT_EQ(error_of(b).param, "tool_choice");
+  b.erase("tools");
+  b["tool_choice"] = "required";
+  EXPECT_EQ(error_of(b).param, "tool_choice");
+  b["tool_choice"] = "sometimes";
+  EXPECT_EQ(error_of(b).param, "tool_choice");
+  b["tool_choice"] = "auto";
+  b["parallel_tool_calls"] = "no";
+  EXPECT_EQ(error_of(b).param, "parallel_tool_calls");
+}
+
 TEST(ApiRequest, BadInputNamesTheField) {
   auto with = [](const char* k, json v) {
     json b = base();
@@ -101,7 +129,8 @@ TEST(ApiRequest, BadInputNamesTheField) {
   EXPECT_EQ(error_of(with("max_tokens", 1.5)).param, "max_tokens");
   EXPECT_EQ(error_of(with("stop", 5)).param, "stop");
   EXPECT_EQ(error_of(with("stop", json::array({""}))).param, "stop");
-  EXPECT_EQ(error_of(with("n", 2)).param, "n");
+  EXPECT_EQ(error_of(with("n", 0)).param, "n");
+  EXPECT_EQ(error_of(with("n", 17)).param, "n");
   EXPECT_EQ(error_of(with("seed", "x")).param, "seed");
   EXPECT_EQ(error_of(with("logit_bias", {{"abc", 1}})).param, "logit_bias");
   EXPECT_EQ(error_of(with("stream", "yes")).param, "stream");

@@ -39,6 +39,7 @@ struct Engine::Slot {
   std::unique_ptr<CachedSequence> seq;
   std::unique_ptr<GenRequest> req;  // null: free
   std::unique_ptr<Sampler> sampler;
+  std::unique_ptr<ConstraintState> constraint;
   size_t fed = 0;      // prompt tokens in the cache
   int32_t next = -1;   // the last sampled token, fed at the next step
   GenStats stats;
@@ -165,6 +166,7 @@ void Engine::start(Slot& s, std::unique_ptr<GenRequest> req, double queued_s) {
   s.fed = size_t(s.stats.cached_tokens);
   s.next = -1;
   s.sampler = std::make_unique<Sampler>(s.req->sampling, model_.config().suppress_ids);
+  s.constraint = std::make_unique<ConstraintState>(s.req->constraint);
   s.admitted = Clock::now();
   if (s.req->cancelled->load()) finish(s, {}, "cancelled");
 }
@@ -175,6 +177,7 @@ void Engine::finish(Slot& s, const Status& st, const std::string& reason) {
   else s.stats.prefill_s = seconds_since(s.admitted);
   auto req = std::move(s.req);
   s.sampler.reset();
+  s.constraint.reset();
   {
     std::lock_guard<std::mutex> lk(mu_);
     --metrics_.running;
@@ -237,6 +240,8 @@ bool Engine::step() {
     return true;
   }
   const size_t V = size_t(model_.config().vocab_size);
+  std::vector<float> masked;
+  std::vector<int32_t> allowed;
   size_t row = 0;
   for (size_t i = 0; i < runs.size(); ++i) {
     Slot& s = *owners[i];
@@ -253,7 +258,14 @@ bool Engine::step() {
       continue;
     }
     TokenEvent ev;
-    ev.id = s.sampler->sample(lg);
+    if (s.constraint->active() && s.constraint->allowed(&allowed)) {
+      masked.assign(lg.begin(), lg.end());
+      mask_logits(masked, allowed);
+      ev.id = s.sampler->sample(masked);
+    } else {
+      ev.id = s.sampler->sample(lg);
+    }
+    s.constraint->accept(ev.id);
     if (s.req->top_logprobs >= 0) fill_logprobs(lg, ev.id, s.req->top_logprobs, ev);
     if (s.stats.completion_tokens == 0) {
       s.first_token = Clock::now();

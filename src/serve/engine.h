@@ -27,6 +27,7 @@
 
 #include "model/gemma4.h"
 #include "runtime/sampler.h"
+#include "serve/constraint.h"
 #include "util/result.h"
 
 namespace g4 {
@@ -62,6 +63,7 @@ struct GenRequest {
   int max_tokens = 256;
   std::vector<int32_t> stop_ids;  // generation ends after one of these (it is still reported)
   int top_logprobs = -1;          // -1: no logprobs; 0..20: the sampled token's and this many others
+  OutputConstraint constraint;    // how the output must begin (a forced tool call), a thinking budget
   // Called for every token; returns false to end the generation ("stop": a stop string matched).
   std::function<bool(const TokenEvent&)> on_token;
   // Called once at the end: finish reason "stop", "length" or "cancelled", or an error.

@@ -222,3 +222,63 @@ TEST(Engine, DrainFinishesRunningRequestsAndRefusesNewOnes) {
 
 }  // namespace
 }  // namespace g4
+
+namespace g4 {
+namespace {
+
+// A forced start: whatever the model prefers, the output begins with one of the given sequences
+// (chosen by the model where they branch), then runs free; the tokens after it are the model's own.
+TEST(Engine, ConstraintForcesOneOfThePrefixes) {
+  RandomModel rm;
+  EngineOptions o;
+  o.max_seqs = 2;
+  o.context = 128;
+  auto e = Engine::create(*rm.model, o);
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  const auto prompt = prompt_of(9, 3);
+  const auto free_run = alone(*rm.model, prompt, 6);
+  // Two prefixes that share a first token and differ after it, neither what the model would say.
+  const int32_t a = free_run[0] + 1, b = free_run[0] + 2, c = free_run[0] + 3;
+  Outcome out;
+  std::promise<void> done;
+  auto r = make_request(prompt, 6, &out, &done);
+  r->constraint.prefixes = {{a, b}, {a, c, b}};
+  ASSERT_TRUE((*e)->submit(std::move(r)).ok());
+  done.get_future().wait();
+  ASSERT_TRUE(out.status.ok());
+  ASSERT_EQ(out.ids.size(), 6u);
+  EXPECT_EQ(out.ids[0], a);
+  EXPECT_TRUE(out.ids[1] == b || (out.ids[1] == c && out.ids[2] == b)) << out.ids[1];
+  // After the prefix the model runs free: the same as a plain run on prompt + prefix.
+  const size_t n = out.ids[1] == b ? 2 : 3;
+  std::vector<int32_t> p2 = prompt;
+  p2.insert(p2.end(), out.ids.begin(), out.ids.begin() + ptrdiff_t(n));
+  const auto rest = alone(*rm.model, p2, int(6 - n));
+  EXPECT_EQ(std::vector<int32_t>(out.ids.begin() + ptrdiff_t(n), out.ids.end()), rest);
+}
+
+// A thinking budget: once the block has that many tokens, its closing token is forced.
+TEST(Engine, BlockBudgetForcesTheClose) {
+  RandomModel rm;
+  EngineOptions o;
+  o.max_seqs = 1;
+  o.context = 128;
+  auto e = Engine::create(*rm.model, o);
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  const auto prompt = prompt_of(7, 5);
+  const auto free_run = alone(*rm.model, prompt, 1);
+  Outcome out;
+  std::promise<void> done;
+  auto r = make_request(prompt, 8, &out, &done);
+  r->constraint.block_open = free_run[0];  // the model's own first token opens the block
+  r->constraint.block_close = 4242;
+  r->constraint.block_budget = 3;
+  ASSERT_TRUE((*e)->submit(std::move(r)).ok());
+  done.get_future().wait();
+  ASSERT_EQ(out.ids.size(), 8u);
+  EXPECT_EQ(out.ids[0], free_run[0]);
+  EXPECT_EQ(out.ids[4], 4242);
+}
+
+}  // namespace
+}  // namespace g4

@@ -10,44 +10,14 @@
 
 #include "session/chat_session.h"
 #include "testing/random_model.h"
+#include "testing/test_server.h"
 
 namespace g4::serve {
 namespace {
 
 using nlohmann::json;
-
-struct Server {
-  testing::RandomModel rm;
-  std::unique_ptr<Engine> engine;
-  std::unique_ptr<jinja::Template> tmpl;
-  std::unique_ptr<HttpServer> http;
-  std::thread thread;
-
-  explicit Server(ServerOptions so = {}, EngineOptions eo = {}) {
-    if (eo.context == EngineOptions{}.context) eo.context = 512;
-    eo.max_batch_tokens = 32;
-    auto e = Engine::create(*rm.model, eo);
-    EXPECT_TRUE(e.ok());
-    engine = std::move(e.value());
-    auto t = model_chat_template(rm.model->files());
-    EXPECT_TRUE(t.ok());
-    tmpl = std::make_unique<jinja::Template>(std::move(t.value()));
-    so.port = 0;
-    so.model_name = "tiny";
-    http = std::make_unique<HttpServer>(*engine, testing::tokenizer(), *tmpl, rm.model->config(), so);
-    EXPECT_TRUE(http->bind().ok());
-    thread = std::thread([this] { http->run(); });
-  }
-  ~Server() {
-    http->stop();
-    thread.join();
-  }
-  httplib::Client client() const {
-    httplib::Client c("127.0.0.1", http->port());
-    c.set_read_timeout(60, 0);
-    return c;
-  }
-};
+using test::Server;
+using test::sse_data;
 
 json chat_body(int max_tokens, bool stream = false) {
   return {{"model", "tiny"},
@@ -55,22 +25,6 @@ json chat_body(int max_tokens, bool stream = false) {
           {"max_tokens", max_tokens},
           {"temperature", 0},
           {"stream", stream}};
-}
-
-// The data lines of a server-sent event stream, [DONE] included.
-std::vector<std::string> sse_data(const std::string& body) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos < body.size()) {
-    size_t end = body.find("\n\n", pos);
-    EXPECT_NE(end, std::string::npos) << "unterminated event";
-    if (end == std::string::npos) break;
-    std::string ev = body.substr(pos, end - pos);
-    EXPECT_EQ(ev.rfind("data: ", 0), 0u) << ev;
-    out.push_back(ev.substr(6));
-    pos = end + 2;
-  }
-  return out;
 }
 
 TEST(HttpServer, ChatCompletionPlainAndStreamedAgree) {
@@ -283,6 +237,118 @@ TEST(HttpServer, ConcurrentStreamsAllCompleteAndShareBatches) {
   }
   EXPECT_GT(s.engine->metrics().max_batch_seqs_seen, 1);
   EXPECT_EQ(s.engine->metrics().running, 0);
+}
+
+}  // namespace
+}  // namespace g4::serve
+
+namespace g4::serve {
+namespace {
+
+TEST(HttpServer, SeveralChoicesWholeAndStreamed) {
+  Server s;
+  auto c = s.client();
+  // Greedy: every choice is the one greedy answer.
+  json body = chat_body(8);
+  body["n"] = 2;
+  json g = json::parse(c.Post("/v1/chat/completions", body.dump(), "application/json")->body);
+  ASSERT_EQ(g["choices"].size(), 2u) << g;
+  EXPECT_EQ(g["choices"][0]["message"], g["choices"][1]["message"]);
+  EXPECT_EQ(g["choices"][1]["index"], 1);
+  EXPECT_EQ(g["usage"]["completion_tokens"], 2 * json::parse(c.Post("/v1/chat/completions", chat_body(8).dump(), "application/json")->body)["usage"]["completion_tokens"].get<int>());
+  // Sampled: choice i draws with seed + i, so the choices differ (the random model's distribution
+  // is nearly flat); streamed, each choice's chunks name it and it finishes once.
+  body["n"] = 3;
+  body["temperature"] = 1.0;
+  body["seed"] = 5;
+  auto r = c.Post("/v1/chat/completions", body.dump(), "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  json j = json::parse(r->body);
+  ASSERT_EQ(j["choices"].size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(j["choices"][i]["index"], i);
+  EXPECT_NE(j["choices"][0]["message"]["content"], j["choices"][1]["message"]["content"]);
+  EXPECT_NE(j["choices"][1]["message"]["content"], j["choices"][2]["message"]["content"]);
+  body["stream"] = true;
+  body["stream_options"] = {{"include_usage", true}};
+  auto rs = c.Post("/v1/chat/completions", body.dump(), "application/json");
+  ASSERT_TRUE(rs);
+  std::vector<int> roles(3, 0), finishes(3, 0), tokens(3, 0);
+  int usage_tokens = -1;
+  for (const auto& e : sse_data(rs->body)) {
+    if (e == "[DONE]") continue;
+    json ev = json::parse(e);
+    if (ev["choices"].empty()) {
+      usage_tokens = ev["usage"]["completion_tokens"];
+      continue;
+    }
+    json ch = ev["choices"][0];
+    const int i = ch["index"];
+    ASSERT_TRUE(i >= 0 && i < 3);
+    if (ch["delta"].contains("role")) ++roles[size_t(i)];
+    if (!ch["finish_reason"].is_null()) ++finishes[size_t(i)];
+  }
+  EXPECT_EQ(roles, (std::vector<int>{1, 1, 1}));
+  EXPECT_EQ(finishes, (std::vector<int>{1, 1, 1}));
+  EXPECT_GE(usage_tokens, 3);
+}
+
+TEST(HttpServer, NamedAndRequiredToolChoiceForceACall) {
+  Server s;
+  auto c = s.client();
+  json tools = json::array();
+  for (const char* name : {"get_weather", "get_time"})
+    tools.push_back({{"type", "function"}, {"function", {{"name", name}, {"parameters", {{"type", "object"}}}}}});
+  json body = chat_body(16);
+  body["tools"] = tools;  // without parameters: the forced call is complete (the random model could not close one)
+  body["tool_choice"] = {{"type", "function"}, {"function", {{"name", "get_time"}}}};
+  auto r = c.Post("/v1/chat/completions", body.dump(), "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  json ch = json::parse(r->body)["choices"][0];
+  EXPECT_EQ(ch["finish_reason"], "tool_calls");
+  ASSERT_EQ(ch["message"]["tool_calls"].size(), 1u) << r->body;
+  EXPECT_EQ(ch["message"]["tool_calls"][0]["function"]["name"], "get_time");
+  EXPECT_EQ(ch["message"]["tool_calls"][0]["function"]["arguments"], "{}");
+  EXPECT_TRUE(ch["message"]["content"].is_null());
+  EXPECT_EQ(json::parse(r->body)["usage"]["completion_tokens"], 1 + int(testing::tokenizer().encode("call:get_time{}", false).size()) + 1);
+  body["tool_choice"] = "required";
+  r = c.Post("/v1/chat/completions", body.dump(), "application/json");
+  ASSERT_TRUE(r);
+  ch = json::parse(r->body)["choices"][0];
+  ASSERT_GE(ch["message"]["tool_calls"].size(), 1u) << r->body;
+  const std::string name = ch["message"]["tool_calls"][0]["function"]["name"];
+  EXPECT_TRUE(name == "get_weather" || name == "get_time") << name;
+  // Without the choice the random model does not call anything.
+  body["tool_choice"] = "auto";
+  r = c.Post("/v1/chat/completions", body.dump(), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(json::parse(r->body)["choices"][0]["message"].contains("tool_calls")) << r->body;
+}
+
+// A client that leaves while waiting for a whole (non-streamed) reply: the server notices within a
+// fraction of a second and frees the slot instead of generating to the end.
+TEST(HttpServer, WholeReplyCancelledWhenTheClientLeaves) {
+  EngineOptions eo;
+  eo.max_seqs = 1;
+  eo.context = 4000;
+  Server s({}, eo);
+  {
+    auto c = s.client();
+    c.set_read_timeout(0, 300000);  // gives up after 0.3 s and closes the connection
+    json body = chat_body(3900);
+    body["logit_bias"] = {{"1", -100}, {"106", -100}, {"50", -100}};  // no end of turn: a long generation
+    auto r = c.Post("/v1/chat/completions", body.dump(), "application/json");
+    EXPECT_FALSE(r) << r->status << " " << r->body;  // timed out
+  }
+  // The slot is free again soon: a short request is served at once.
+  const auto t0 = std::chrono::steady_clock::now();
+  for (;;) {
+    if (s.engine->metrics().running == 0) break;
+    ASSERT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5)) << "the abandoned request still runs";
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_LT(s.engine->metrics().generated_tokens, 3800u);
 }
 
 }  // namespace

@@ -39,6 +39,7 @@ class OutputAssembler {
   const nlohmann::ordered_json& logprobs() const { return all_logprobs_; }
   int tokens() const { return tokens_; }  // tokens that reached the output (up to a stop sequence)
   bool stopped() const { return stop_.stopped(); }
+  const std::string& stop_sequence() const { return stop_.matched(); }  // the one that stopped it
   std::vector<std::string> warnings() const { return warnings_; }
 
  private:

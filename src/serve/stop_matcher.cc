@@ -9,7 +9,11 @@ std::string StopMatcher::push(std::string_view text, bool* hit) {
   if (stopped_) return {};
   held_.append(text);
   size_t cut = std::string::npos;
-  for (const auto& s : stops_) cut = std::min(cut, held_.find(s));
+  for (const auto& s : stops_)
+    if (const size_t at = held_.find(s); at < cut) {
+      cut = at;
+      matched_ = s;
+    }
   if (cut != std::string::npos) {
     stopped_ = true;
     if (hit) *hit = true;

@@ -18,10 +18,12 @@ class StopMatcher {
   // What was held back, at the end of the generation.
   std::string flush();
   bool stopped() const { return stopped_; }
+  // The stop sequence that ended the output (empty while none did).
+  const std::string& matched() const { return matched_; }
 
  private:
   std::vector<std::string> stops_;
-  std::string held_;
+  std::string held_, matched_;
   bool stopped_ = false;
 };
 

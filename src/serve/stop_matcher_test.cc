@@ -58,3 +58,19 @@ TEST(StopMatcher, NothingAfterTheStop) {
 
 }  // namespace
 }  // namespace g4::serve
+
+namespace g4::serve {
+namespace {
+
+TEST(StopMatcher, ReportsWhichStopMatched) {
+  StopMatcher m({"zz", "b c"});
+  bool hit = false;
+  EXPECT_EQ(m.push("a b", &hit), "a ");
+  EXPECT_TRUE(m.matched().empty());
+  EXPECT_EQ(m.push(" c zz", &hit), "");
+  EXPECT_TRUE(hit);
+  EXPECT_EQ(m.matched(), "b c");  // the earliest in the text, not the first in the list
+}
+
+}  // namespace
+}  // namespace g4::serve
