@@ -70,36 +70,63 @@ int32_t Sampler::pick(std::span<const float> logits) {
   for (int32_t i = 0; i < V; ++i)
     if (allowed(i) && std::isfinite(logits[size_t(i)])) cand_.emplace_back(logits[size_t(i)] / p_.temperature, i);
   if (cand_.empty()) return 0;
-  size_t k = p_.top_k > 0 ? std::min(cand_.size(), size_t(p_.top_k)) : cand_.size();
-  std::partial_sort(cand_.begin(), cand_.begin() + ptrdiff_t(k), cand_.end(),
-                    [](const auto& a, const auto& b) { return a.first > b.first; });
-  cand_.resize(k);
-  // Softmax over the kept candidates.
-  const float mx = cand_[0].first;
-  std::vector<double> prob(cand_.size());
-  double sum = 0;
-  for (size_t i = 0; i < cand_.size(); ++i) sum += prob[i] = std::exp(double(cand_[i].first - mx));
-  for (auto& pr : prob) pr /= sum;
-  // top-p: the smallest prefix whose mass reaches p (at least one token).
-  size_t keep = prob.size();
-  if (p_.top_p < 1.0f) {
-    double acc = 0;
-    for (size_t i = 0; i < prob.size(); ++i) {
-      acc += prob[i];
-      if (acc >= p_.top_p) { keep = i + 1; break; }
-    }
+  auto by_logit = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
+  // Only as much of the vocabulary is sorted as the filters need: the top k; for top-p, a growing
+  // head until its mass reaches p. With neither, the draw runs over the candidates unsorted.
+  size_t n = cand_.size();
+  bool sorted = false;
+  if (p_.top_k > 0 && size_t(p_.top_k) < n) {
+    n = size_t(p_.top_k);
+    std::partial_sort(cand_.begin(), cand_.begin() + ptrdiff_t(n), cand_.end(), by_logit);
+    cand_.resize(n);
+    sorted = true;
   }
-  // min-p: drop tokens below min_p times the top probability.
-  if (p_.min_p > 0.0f)
-    while (keep > 1 && prob[keep - 1] < p_.min_p * prob[0]) --keep;
-  double total = 0;
-  for (size_t i = 0; i < keep; ++i) total += prob[i];
-  double r = std::uniform_real_distribution<double>(0.0, total)(rng_);
+  float mx = -INFINITY;
+  for (const auto& c : cand_) mx = std::max(mx, c.first);
+  double sum = 0;
+  for (const auto& c : cand_) sum += std::exp(double(c.first - mx));
+  size_t keep = n;
+  if (p_.top_p < 1.0f) {
+    // top-p: the smallest head (in logit order) whose mass reaches p (at least one token).
+    size_t head = sorted ? n : std::min(n, size_t(256));
+    for (;;) {
+      if (!sorted) std::partial_sort(cand_.begin(), cand_.begin() + ptrdiff_t(head), cand_.end(), by_logit);
+      double acc = 0;
+      keep = 0;
+      for (size_t i = 0; i < head && keep == 0; ++i) {
+        acc += std::exp(double(cand_[i].first - mx)) / sum;
+        if (acc >= p_.top_p) keep = i + 1;
+      }
+      if (keep > 0 || head == n) {
+        if (keep == 0) keep = n;
+        break;
+      }
+      head = std::min(n, head * 8);
+    }
+    sorted = true;
+  }
+  // min-p: drop tokens below min_p times the top probability (exp(l - mx) < min_p).
+  prob_.clear();
+  size_t kept = 0;
   for (size_t i = 0; i < keep; ++i) {
-    r -= prob[i];
+    const double pr = std::exp(double(cand_[i].first - mx));
+    if (p_.min_p > 0.0f && pr < double(p_.min_p) && !(i == 0 && sorted)) continue;
+    cand_[kept] = cand_[i];
+    prob_.push_back(pr);
+    ++kept;
+  }
+  if (kept == 0) {  // min-p dropped everything but the top token, which it always keeps
+    const auto top = *std::min_element(cand_.begin(), cand_.begin() + ptrdiff_t(keep), by_logit);
+    return top.second;
+  }
+  double total = 0;
+  for (double pr : prob_) total += pr;
+  double r = std::uniform_real_distribution<double>(0.0, total)(rng_);
+  for (size_t i = 0; i < kept; ++i) {
+    r -= prob_[i];
     if (r <= 0) return cand_[i].second;
   }
-  return cand_[keep - 1].second;
+  return cand_[kept - 1].second;
 }
 
 }  // namespace g4

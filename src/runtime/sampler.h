@@ -43,6 +43,7 @@ class Sampler {
   std::mt19937_64 rng_;
   std::vector<std::pair<float, int32_t>> cand_;
   std::vector<float> adjusted_;
+  std::vector<double> prob_;
   std::vector<int32_t> prompt_;                 // sorted, unique
   std::vector<std::pair<int32_t, int>> counts_; // output token -> occurrences, sorted by id
 };
