@@ -108,8 +108,7 @@ Status Engine::submit(std::unique_ptr<GenRequest> req, Refusal* why) {
     return make_error("the server is busy: %d requests running and %zu waiting (limit %d); try again later",
                       metrics_.running, queue_.size(), opt_.max_queue);
   }
-  queue_.emplace_back(std::move(req), 0.0);
-  queue_.back().second = std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
+  queue_.emplace_back(std::move(req), Clock::now());
   metrics_.queued = int(queue_.size());
   cv_.notify_all();
   *why = Refusal::kNone;
@@ -131,7 +130,7 @@ EngineMetrics Engine::metrics() const {
 // Called with mu_ held: moves queued requests into free slots, each to the free slot that can reuse
 // the most of its prompt.
 void Engine::admit(std::unique_lock<std::mutex>& lk) {
-  std::vector<std::pair<std::unique_ptr<GenRequest>, double>> taken;
+  std::vector<std::pair<std::unique_ptr<GenRequest>, Clock::time_point>> taken;
   std::vector<Slot*> where;
   for (;;) {
     if (queue_.empty()) break;
@@ -152,8 +151,7 @@ void Engine::admit(std::unique_lock<std::mutex>& lk) {
   metrics_.queued = int(queue_.size());
   metrics_.running += int(taken.size());
   lk.unlock();
-  const double now = std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
-  for (size_t i = 0; i < taken.size(); ++i) start(*where[i], std::move(taken[i].first), now - taken[i].second);
+  for (size_t i = 0; i < taken.size(); ++i) start(*where[i], std::move(taken[i].first), seconds_since(taken[i].second));
   lk.lock();
 }
 

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -114,7 +115,7 @@ class Engine {
 
   mutable std::mutex mu_;
   std::condition_variable cv_, cv_idle_;
-  std::deque<std::pair<std::unique_ptr<GenRequest>, double>> queue_;  // with the time it arrived
+  std::deque<std::pair<std::unique_ptr<GenRequest>, std::chrono::steady_clock::time_point>> queue_;  // with its arrival
   bool stopping_ = false, draining_ = false;
   EngineMetrics metrics_;
 };
