@@ -27,7 +27,7 @@ build-tsan: setup
 # Every test: unit and golden tests, CLI tests, the same again under ASan + UBSan, the tests of
 # everything that runs on several threads (pool, kernels, engine, server) under ThreadSanitizer,
 # then the file parsers' fuzzers for a bounded time.
-TSAN_TESTS := ThreadPool*:Engine*:HttpServer*:ChatSession*:*ChatSessionTest*:QGemm*:Attention*:CpuBackend*
+TSAN_TESTS := ThreadPool*:Engine*:HttpServer*:AnthropicApi*:ChatSession*:*ChatSessionTest*:QGemm*:Attention*:CpuBackend*
 test: build build-asan build-tsan
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \

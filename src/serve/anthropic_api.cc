@@ -38,7 +38,7 @@ ordered_json tool_use_block(const ToolCall& c) {
 }
 
 std::string event(const char* name, const ordered_json& data) {
-  return std::string("event: ") + name + "\ndata: " + data.dump() + "\n\n";
+  return std::string("event: ") + name + "\ndata: " + data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n\n";
 }
 
 // Anthropic's stream: content blocks opened, filled and closed as reasoning, text and tool calls
@@ -60,7 +60,7 @@ class BlockStream {
     for (const auto& c : d.tool_calls) {
       out += close();
       ordered_json block = tool_use_block(c);
-      const std::string args = block["input"].dump();
+      const std::string args = block["input"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       block["input"] = ordered_json::object();
       out += event("content_block_start", {{"type", "content_block_start"}, {"index", ++index_}, {"content_block", block}});
       out += event("content_block_delta", {{"type", "content_block_delta"}, {"index", index_},
@@ -93,7 +93,7 @@ class BlockStream {
 
 void HttpServer::Impl::send_anthropic_error(httplib::Response& res, const ApiError& e) {
   res.status = anthropic_status(e);
-  res.set_content(anthropic_error_body(e).dump(), "application/json");
+  res.set_content(anthropic_error_body(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
 void HttpServer::Impl::count_tokens(const httplib::Request& hreq, httplib::Response& res) {
@@ -111,7 +111,7 @@ void HttpServer::Impl::count_tokens(const httplib::Request& hreq, httplib::Respo
   auto prompt = prepare_chat_prompt(tmpl, r.messages, r.tools, r.thinking, tok);
   if (!prompt.ok())
     return fail(make_api_error(400, "invalid_request_error", "the conversation cannot be rendered: " + prompt.error().message, "", "messages"));
-  res.set_content(ordered_json{{"input_tokens", prompt->ids.size()}}.dump(), "application/json");
+  res.set_content(ordered_json{{"input_tokens", prompt->ids.size()}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
   record("count_tokens", 200, nullptr, t0);
 }
 
@@ -157,7 +157,7 @@ void HttpServer::Impl::messages(const httplib::Request& hreq, httplib::Response&
     ordered_json resp = {{"id", id}, {"type", "message"}, {"role", "assistant"}, {"model", model},
                          {"content", content}, {"stop_reason", stop_reason(*gen)}, {"stop_sequence", stop_sequence(*gen)},
                          {"usage", usage_json(*gen, gen->completion_tokens())}};
-    res.set_content(resp.dump(), "application/json");
+    res.set_content(resp.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
     return record("messages", 200, gen.get(), t0);
   }
 
@@ -168,7 +168,7 @@ void HttpServer::Impl::messages(const httplib::Request& hreq, httplib::Response&
   res.set_header("Cache-Control", "no-cache");
   res.set_chunked_content_provider(
       "text/event-stream",
-      [gen, blocks, began, id, model](size_t, httplib::DataSink& sink) {
+      guarded(gen, [gen, blocks, began, id, model](size_t, httplib::DataSink& sink) {
         auto write = [&](const std::string& s) { return sink.write(s.data(), s.size()); };
         if (!*began) {
           *began = true;
@@ -200,7 +200,7 @@ void HttpServer::Impl::messages(const httplib::Request& hreq, httplib::Response&
         }
         sink.done();
         return true;
-      },
+      }),
       [this, gen, t0](bool success) {
         if (!success) gen->cancel();
         record("messages", success ? 200 : 499, gen.get(), t0);

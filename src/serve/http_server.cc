@@ -42,7 +42,7 @@ ApiError make_api_error(int status, const std::string& type, const std::string& 
 
 void HttpServer::Impl::send_error(httplib::Response& res, const ApiError& e) {
   res.status = e.status;
-  res.set_content(e.body().dump(), "application/json");
+  res.set_content(e.body().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
 std::optional<ApiError> HttpServer::Impl::check_model(const std::string& name) {
@@ -111,7 +111,7 @@ void HttpServer::Impl::tokenize(const httplib::Request& hreq, httplib::Response&
   if (add_special) ids.push_back(tok.bos_id());
   auto t = tok.encode(c->get<std::string>(), parse_special);
   ids.insert(ids.end(), t.begin(), t.end());
-  res.set_content(ordered_json{{"tokens", ids}}.dump(), "application/json");
+  res.set_content(ordered_json{{"tokens", ids}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
 void HttpServer::Impl::detokenize(const httplib::Request& hreq, httplib::Response& res) {
@@ -130,13 +130,13 @@ void HttpServer::Impl::detokenize(const httplib::Request& hreq, httplib::Respons
   std::string text;
   for (int32_t id : ids) text += d.push(id);
   text += d.flush();
-  res.set_content(ordered_json{{"content", text}}.dump(), "application/json");
+  res.set_content(ordered_json{{"content", text}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
 void HttpServer::Impl::models(httplib::Response& res) {
   ordered_json m = {{"id", opt.model_name}, {"object", "model"}, {"created", created}, {"owned_by", "g4"},
                     {"max_model_len", engine.options().context}};
-  res.set_content(ordered_json{{"object", "list"}, {"data", ordered_json::array({m})}}.dump(), "application/json");
+  res.set_content(ordered_json{{"object", "list"}, {"data", ordered_json::array({m})}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
 // Anthropic's endpoints answer errors in Anthropic's shape.
@@ -170,6 +170,11 @@ void HttpServer::Impl::routes() {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
   });
+  // One request per connection. httplib 0.11 does not read the body of a GET (or an OPTIONS, or an
+  // unknown method); on a kept-alive connection those bytes would be parsed as the next request
+  // (request smuggling behind a proxy). A new connection per request costs nothing next to a
+  // generation.
+  svr.set_keep_alive_max_count(1);
   svr.set_payload_max_length(opt.max_body_bytes);
   svr.set_read_timeout(opt.timeout_s, 0);
   svr.set_write_timeout(opt.timeout_s, 0);
@@ -216,6 +221,18 @@ void HttpServer::Impl::routes() {
   svr.Get("/metrics", [this](const httplib::Request&, httplib::Response& r) {
     r.set_content(metrics.prometheus(engine.metrics()), "text/plain; version=0.0.4");
   });
+  // A known path asked with the wrong method: 405 with the method it takes.
+  for (const char* path : {"/v1/chat/completions", "/v1/completions", "/v1/messages", "/v1/messages/count_tokens",
+                           "/tokenize", "/detokenize"})
+    svr.Get(path, [](const httplib::Request&, httplib::Response& r) {
+      r.status = 405;
+      r.set_header("Allow", "POST");
+    });
+  for (const char* path : {"/v1/models", "/health", "/metrics", "/", "/openapi.json"})
+    svr.Post(path, [](const httplib::Request&, httplib::Response& r) {
+      r.status = 405;
+      r.set_header("Allow", "GET");
+    });
   // Unknown paths, wrong methods, oversized bodies: the OpenAI error shape with httplib's status.
   svr.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;

@@ -6,6 +6,11 @@
 #include <httplib.h>
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <thread>
 
 #include "session/chat_session.h"
@@ -349,6 +354,82 @@ TEST(HttpServer, WholeReplyCancelledWhenTheClientLeaves) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_LT(s.engine->metrics().generated_tokens, 3800u);
+}
+
+}  // namespace
+}  // namespace g4::serve
+
+namespace g4::serve {
+namespace {
+
+// Found by the schema fuzzer (tests/serve/openapi_test.py): each took a 500 or the whole server.
+TEST(HttpServer, FuzzerFindingsStayFixed) {
+  Server s;
+  auto c = s.client();
+  // A tool whose type is not a string: a 400 naming it, not an exception.
+  auto r = c.Post("/v1/chat/completions",
+                  R"({"messages":[{"role":"user","content":"Hi"}],"tools":[{"type":1,"function":{"name":"f"}}]})",
+                  "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(json::parse(r->body)["error"]["param"], "tools[0]");
+  // Echoing a token prompt that cuts a UTF-8 character (a lone lead byte): U+FFFD, whole and streamed.
+  std::vector<int32_t> lone;
+  for (int32_t id = 0; id < 1000 && lone.empty(); ++id)
+    if (testing::tokenizer().decode({id}) == "\xC3") lone.push_back(id);
+  ASSERT_FALSE(lone.empty());
+  for (bool stream : {false, true}) {
+    json body = {{"prompt", lone}, {"echo", true}, {"max_tokens", 1}, {"stream", stream}};
+    r = c.Post("/v1/completions", body.dump(), "application/json");
+    ASSERT_TRUE(r) << "the server went down";
+    EXPECT_EQ(r->status, 200) << r->body;
+    const std::string text = stream ? json::parse(sse_data(r->body)[0])["choices"][0]["text"].get<std::string>()
+                                    : json::parse(r->body)["choices"][0]["text"].get<std::string>();
+    EXPECT_EQ(text.rfind("\xEF\xBF\xBD", 0), 0u) << text;
+  }
+  // A known path with the wrong method: 405 and the method it takes.
+  r = c.Get("/v1/chat/completions");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+  EXPECT_EQ(r->get_header_value("Allow"), "POST");
+  r = c.Post("/health", "{}", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+  EXPECT_EQ(r->get_header_value("Allow"), "GET");
+}
+
+// A GET carrying a body that is itself a request: httplib does not read a GET's body, so on a
+// kept-alive connection it would be served as a second request. One request per connection.
+TEST(HttpServer, AnUnreadBodyIsNeverAnotherRequest) {
+  Server s;
+  const std::string inner = "POST /tokenize HTTP/1.1\r\nHost: x\r\nContent-Length: 15\r\n\r\n{\"content\":\"a\"}";
+  const std::string outer = "GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(inner.size()) + "\r\n\r\n" + inner;
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(uint16_t(s.http->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  // The headers first, the body a moment later (in one packet httplib's read buffer would swallow it).
+  const size_t head = outer.size() - inner.size();
+  ASSERT_EQ(::send(fd, outer.data(), head, 0), ssize_t(head));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ::send(fd, inner.data(), inner.size(), MSG_NOSIGNAL);  // may fail: the server closed already
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string got;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;  // closed (or reset) by the server
+    got.append(buf, size_t(n));
+  }
+  ::close(fd);
+  size_t responses = 0;
+  for (size_t at = got.find("HTTP/1.1 "); at != std::string::npos; at = got.find("HTTP/1.1 ", at + 1)) ++responses;
+  EXPECT_LE(responses, 1u) << got;
+  EXPECT_EQ(got.find("\"tokens\""), std::string::npos) << got;
 }
 
 }  // namespace

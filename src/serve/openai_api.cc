@@ -37,7 +37,7 @@ ordered_json legacy_logprobs(const ordered_json& entries) {
   return ordered_json{{"tokens", tokens}, {"token_logprobs", lps}, {"top_logprobs", tops}};
 }
 
-std::string sse(const ordered_json& j) { return "data: " + j.dump() + "\n\n"; }
+std::string sse(const ordered_json& j) { return "data: " + j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n\n"; }
 
 }  // namespace
 
@@ -97,7 +97,7 @@ void HttpServer::Impl::chat(const httplib::Request& hreq, httplib::Response& res
     }
     ordered_json resp = {{"id", id}, {"object", "chat.completion"}, {"created", created_at}, {"model", model},
                          {"choices", choices}, {"usage", usage_json(*gen)}};
-    res.set_content(resp.dump(), "application/json");
+    res.set_content(resp.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
     return record("chat", 200, gen.get(), t0);
   }
 
@@ -117,7 +117,7 @@ void HttpServer::Impl::chat(const httplib::Request& hreq, httplib::Response& res
   res.set_header("Cache-Control", "no-cache");
   res.set_chunked_content_provider(
       "text/event-stream",
-      [gen, chunk, began, calls_sent, include_usage, want_logprobs, id, created_at, model](size_t, httplib::DataSink& sink) {
+      guarded(gen, [gen, chunk, began, calls_sent, include_usage, want_logprobs, id, created_at, model](size_t, httplib::DataSink& sink) {
         auto write = [&](const std::string& s) { return sink.write(s.data(), s.size()); };
         if (!*began) {
           *began = true;
@@ -161,7 +161,7 @@ void HttpServer::Impl::chat(const httplib::Request& hreq, httplib::Response& res
         const bool ok = write(tail);
         sink.done();
         return ok;
-      },
+      }),
       [this, gen, t0](bool success) {
         // A client that went away: the engine drops the request within a step.
         if (!success) gen->cancel();
@@ -193,7 +193,12 @@ void HttpServer::Impl::completions(const httplib::Request& hreq, httplib::Respon
   for (int32_t t : ids)
     if (t < 0 || t >= config.vocab_size)
       return fail(make_api_error(400, "invalid_request_error", "token id " + std::to_string(t) + " is outside the vocabulary", "", "prompt"));
-  const std::string echo = r.echo ? tok.decode(ids) : std::string();
+  std::string echo;
+  if (r.echo) {  // as /detokenize: bytes that are not UTF-8 (a token prompt may cut a character) become U+FFFD
+    StreamDecoder d(tok);
+    for (int32_t t : ids) echo += d.push(t);
+    echo += d.flush();
+  }
   GenerationSpec spec;
   spec.prompt = std::move(ids);
   spec.gen = r.gen;
@@ -224,7 +229,7 @@ void HttpServer::Impl::completions(const httplib::Request& hreq, httplib::Respon
       choices.push_back(choice_json(i, echo + gen->output(i).content(), gen->finish_reason(i), gen->output(i).logprobs()));
     ordered_json resp = {{"id", id}, {"object", "text_completion"}, {"created", created_at}, {"model", model},
                          {"choices", choices}, {"usage", usage_json(*gen)}};
-    res.set_content(resp.dump(), "application/json");
+    res.set_content(resp.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
     return record("completions", 200, gen.get(), t0);
   }
   const bool include_usage = r.gen.include_usage;
@@ -236,7 +241,7 @@ void HttpServer::Impl::completions(const httplib::Request& hreq, httplib::Respon
   res.set_header("Cache-Control", "no-cache");
   res.set_chunked_content_provider(
       "text/event-stream",
-      [gen, event, choice_json, began, echo, include_usage, id, created_at, model](size_t, httplib::DataSink& sink) {
+      guarded(gen, [gen, event, choice_json, began, echo, include_usage, id, created_at, model](size_t, httplib::DataSink& sink) {
         auto write = [&](const std::string& s) { return sink.write(s.data(), s.size()); };
         if (!*began) {
           *began = true;
@@ -270,7 +275,7 @@ void HttpServer::Impl::completions(const httplib::Request& hreq, httplib::Respon
         const bool ok = write(tail);
         sink.done();
         return ok;
-      },
+      }),
       [this, gen, t0](bool success) {
         if (!success) gen->cancel();
         record("completions", success ? 200 : 499, gen.get(), t0);

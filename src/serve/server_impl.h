@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,21 @@ std::string random_id(const char* prefix);
 int64_t unix_now();
 ApiError make_api_error(int status, const std::string& type, const std::string& msg, const std::string& code = "",
                         const std::string& param = "");
+
+// A stream's content provider that cannot take the server down: an exception (which httplib would
+// not catch there) ends the stream and its generation, and is logged.
+template <class F>
+auto guarded(std::shared_ptr<Generation> gen, F f) {
+  return [gen, f = std::move(f)](size_t offset, httplib::DataSink& sink) mutable -> bool {
+    try {
+      return f(offset, sink);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "g4 serve: a stream failed: %s\n", e.what());
+      gen->cancel();
+      return false;
+    }
+  };
+}
 
 struct HttpServer::Impl {
   Engine& engine;
