@@ -134,16 +134,13 @@ G4_AVX512 void gelu_tanh_mul_avx512(float* a, const float* b, size_t n) {
 }  // namespace
 
 void gelu_tanh_mul_ref(float* a, const float* b, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    const float z = a[i];
-    a[i] = 0.5f * z * (1.0f + std::tanh(kSqrt2OverPi * (z + kCubic * z * z * z))) * b[i];
-  }
+  for (size_t i = 0; i < n; ++i) a[i] = gelu_mul_scalar(a[i], b[i]);
 }
 
 bool gelu_tanh_mul_isa(ActIsa isa, float* a, const float* b, size_t n) {
   switch (isa) {
     case ActIsa::kScalar:
-      for (size_t i = 0; i < n; ++i) a[i] = gelu_mul_scalar(a[i], b[i]);
+      gelu_tanh_mul_ref(a, b, n);
       return true;
 #if defined(__x86_64__)
     case ActIsa::kAvx2:

@@ -52,30 +52,22 @@ constexpr int kOffset = T == DType::Q4_0 ? 8 : T == DType::Q5_0 ? 16 : (T == DTy
 template <DType T>
 constexpr bool kHasMin = T == DType::Q4_1 || T == DType::Q5_1;
 
-// The 64 weights of blocks a and b as u = q + kOffset<T>, in element order.
+// The 64 weights of blocks a and b as u = q + kOffset<T>, in element order, for the 5-bit types (the
+// other 32-element types take the several-blocks-a-step kernel below).
+// Q5_0 (qh at 2, qs at 6) and Q5_1 (qh at 4, qs at 8): bit e of qh is element e's fifth bit.
 template <DType T>
 G4_AVX512 inline __m512i unpack_pair(const uint8_t* a, const uint8_t* b) {
-  if constexpr (T == DType::Q8_0) {
-    const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i*)(a + 2))),
-                                         _mm256_loadu_si256((const __m256i*)(b + 2)), 1);
-    return _mm512_xor_si512(z, _mm512_set1_epi8(char(0x80)));
-  } else if constexpr (T == DType::Q4_0 || T == DType::IQ4_NL) {
-    const __m512i z = nibbles_pair(a + 2, b + 2);
-    if constexpr (T == DType::Q4_0) return z;
-    return _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_load_si128((const __m128i*)kIq4ValuesBiased)), z);
-  } else if constexpr (T == DType::Q4_1) {
-    return nibbles_pair(a + 4, b + 4);
-  } else {  // Q5_0 (qh at 2, qs at 6) and Q5_1 (qh at 4, qs at 8): bit e of qh is element e's fifth bit
-    constexpr int h = T == DType::Q5_0 ? 2 : 4;
-    uint32_t ha, hb;
-    std::memcpy(&ha, a + h, 4);
-    std::memcpy(&hb, b + h, 4);
-    const __m512i z = nibbles_pair(a + h + 4, b + h + 4);
-    const __mmask64 hi = __mmask64(ha) | (__mmask64(hb) << 32);
-    return _mm512_or_si512(z, _mm512_maskz_mov_epi8(hi, _mm512_set1_epi8(0x10)));
-  }
+  static_assert(T == DType::Q5_0 || T == DType::Q5_1);
+  constexpr int h = T == DType::Q5_0 ? 2 : 4;
+  uint32_t ha, hb;
+  std::memcpy(&ha, a + h, 4);
+  std::memcpy(&hb, b + h, 4);
+  const __m512i z = nibbles_pair(a + h + 4, b + h + 4);
+  const __mmask64 hi = __mmask64(ha) | (__mmask64(hb) << 32);
+  return _mm512_or_si512(z, _mm512_maskz_mov_epi8(hi, _mm512_set1_epi8(0x10)));
 }
 
+// Q5_0 and Q5_1, two blocks a step.
 template <DType T>
 G4_AVX512 void qdot32(const void* const w[4], const BlockQ8_0x* x, size_t n, float out[4]) {
   const size_t bb = dtype_block_bytes(T), nb = n / kQK;
