@@ -141,7 +141,7 @@ void HttpServer::Impl::messages(const httplib::Request& hreq, httplib::Response&
   if (auto* e = std::get_if<ApiError>(&started)) return fail(*e);
   std::shared_ptr<Generation> gen = std::get<std::shared_ptr<Generation>>(started);
   const std::string id = random_id("msg_");
-  const std::string model = r.gen.model;  // Anthropic echoes the model asked for
+  const std::string model = r.gen.model.empty() ? opt.model_name : r.gen.model;  // Anthropic echoes the model asked for
 
   if (!r.gen.stream) {
     if (!wait_whole(*gen, hreq)) return record("messages", 499, gen.get(), t0);

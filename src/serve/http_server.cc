@@ -166,9 +166,10 @@ void HttpServer::Impl::cors(const httplib::Request& req, httplib::Response& res)
 void HttpServer::Impl::routes() {
   // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which lets a second server bind
   // the same port and silently take half the connections.
-  svr.set_socket_options([](socket_t sock) {
+  svr.set_socket_options([this](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
+    listen_fd = sock;  // bind() widens its backlog
   });
   // One request per connection. httplib 0.11 does not read the body of a GET (or an OPTIONS, or an
   // unknown method); on a kept-alive connection those bytes would be parsed as the next request
@@ -276,6 +277,9 @@ Status HttpServer::bind() {
       return make_error("cannot listen on %s:%d (address in use, or not an address of this machine)", o.host.c_str(), o.port);
     port_ = o.port;
   }
+  // httplib 0.11 listens with a backlog of 5: a burst of clients connecting at once overflows it and
+  // some get reset. listen() again on the bound socket widens it (capped by net.core.somaxconn).
+  if (impl_->listen_fd >= 0) ::listen(impl_->listen_fd, 4096);
   return {};
 }
 

@@ -193,8 +193,12 @@ void HttpServer::Impl::completions(const httplib::Request& hreq, httplib::Respon
   for (int32_t t : ids)
     if (t < 0 || t >= config.vocab_size)
       return fail(make_api_error(400, "invalid_request_error", "token id " + std::to_string(t) + " is outside the vocabulary", "", "prompt"));
+  // Echo: a text prompt as sent (without the BOS put before it); token ids decoded as /detokenize
+  // does (bytes that are not UTF-8, where a token prompt cuts a character, become U+FFFD).
   std::string echo;
-  if (r.echo) {  // as /detokenize: bytes that are not UTF-8 (a token prompt may cut a character) become U+FFFD
+  if (r.echo && r.prompt_ids.empty()) {
+    echo = r.prompt;
+  } else if (r.echo) {
     StreamDecoder d(tok);
     for (int32_t t : ids) echo += d.push(t);
     echo += d.flush();

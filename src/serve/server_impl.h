@@ -49,6 +49,7 @@ struct HttpServer::Impl {
   httplib::Server svr;
   ServerMetrics metrics;
   int64_t created = unix_now();
+  int listen_fd = -1;  // the listening socket, once bound
 
   Impl(Engine& e, const Tokenizer& t, const jinja::Template& tp, const ModelConfig& c, ServerOptions o)
       : engine(e), tok(t), tmpl(tp), config(c), opt(std::move(o)) {}
