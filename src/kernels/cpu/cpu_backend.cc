@@ -30,7 +30,10 @@ class HostBuffer : public Buffer {
 size_t row_bytes(const Weight& w) { return dtype_row_bytes(w.dtype, w.cols); }
 
 // Up to this many tokens, products with quantized weights use integer dot products per token;
-// beyond, the integer GEMM (qgemm.h) where the CPU has VNNI, else weights expanded to f32 panels.
+// beyond, the integer GEMM (qgemm.h) where the CPU has VNNI. Without VNNI (AVX2) the per-token
+// integer dots serve every product: each group of 4 rows stays in L1 while the tokens pass, and on an
+// AVX2 machine this was 1.6-2.6x the prefill of the f32 GEMM on dequantized panels (1B-shaped, 2
+// threads: Q4_0 45 -> 83, Q8_0 48 -> 77, Q4_K_M 39 -> 103 tokens/s).
 constexpr int kQuantDotTokens = 4;
 
 class CpuBackend : public Backend {
@@ -74,7 +77,7 @@ class CpuBackend : public Backend {
     const size_t K = size_t(W.cols), M = size_t(W.rows), rb = row_bytes(W);
     const auto* base = static_cast<const uint8_t*>(W.data);
     const int64_t grain = std::max<int64_t>(1, 4096 / int64_t(std::max<size_t>(K, 1)));
-    if (dtype_is_block(W.dtype) && n <= kQuantDotTokens) return matmul_qdot(W, x, n, y);
+    if (dtype_is_block(W.dtype) && (n <= kQuantDotTokens || !cpu::qgemm_has_simd())) return matmul_qdot(W, x, n, y);
     if (dtype_is_block(W.dtype) && cpu::qgemm_has_simd())
       return cpu::qgemm(pool_, W.dtype, W.data, int64_t(M), int64_t(K), x, n, y);
     if (n == 1) {
