@@ -142,6 +142,11 @@ bool Generation::next_for(ChoiceUpdate* u, int ms, bool* timed_out) {
   return take(lk, u);
 }
 
+bool Generation::delivered() {
+  std::lock_guard<std::mutex> lk(mu_);
+  return reported_ == n();
+}
+
 std::string Generation::finish_reason(int i) const {
   const Choice& c = choices_[size_t(i)];
   if (c.out->stopped()) return "stop";

@@ -49,6 +49,8 @@ class Generation {
   bool next_for(ChoiceUpdate* u, int ms, bool* timed_out);
   // Drops every choice (the client went away); the engine frees their slots within a step.
   void cancel();
+  // Every choice ended and its end was returned by next().
+  bool delivered();
 
   int n() const { return int(choices_.size()); }
   const OutputAssembler& output(int i) const { return *choices_[size_t(i)].out; }

@@ -163,9 +163,11 @@ void HttpServer::Impl::chat(const httplib::Request& hreq, httplib::Response& res
         return ok;
       }),
       [this, gen, t0](bool success) {
-        // A client that went away: the engine drops the request within a step.
-        if (!success) gen->cancel();
-        record("chat", success ? 200 : 499, gen.get(), t0);
+        // A client that went away: the engine drops the request within a step. One that closes
+        // as soon as it has read the last event (before the stream's terminating chunk) got it all.
+        const bool whole = success || gen->delivered();
+        if (!whole) gen->cancel();
+        record("chat", whole ? 200 : 499, gen.get(), t0);
       });
 }
 
@@ -281,8 +283,11 @@ void HttpServer::Impl::completions(const httplib::Request& hreq, httplib::Respon
         return ok;
       }),
       [this, gen, t0](bool success) {
-        if (!success) gen->cancel();
-        record("completions", success ? 200 : 499, gen.get(), t0);
+        // A client that went away: the engine drops the request within a step. One that closes
+        // as soon as it has read the last event (before the stream's terminating chunk) got it all.
+        const bool whole = success || gen->delivered();
+        if (!whole) gen->cancel();
+        record("completions", whole ? 200 : 499, gen.get(), t0);
       });
 }
 
