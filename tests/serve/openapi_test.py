@@ -45,7 +45,10 @@ MODEL = "g4-openapi-test"     # the server's --alias: the model id requests must
 API_KEY = "openapi-test-key"  # the server runs with --api-key: auth is part of what is checked
 MAX_BODY = 64 * 1024          # the server's --max-body, for the 413 checks
 MAX_TOKENS = 3                # generation per fuzzed request
-MAX_EXAMPLES = 25             # cases per operation in the fuzzing phase
+# Cases per operation in the fuzzing phase, and the phases; the sanitizer build (a server several
+# times slower) runs a shorter pass: G4_OPENAPI_MAX_EXAMPLES, G4_OPENAPI_PHASES.
+MAX_EXAMPLES = int(os.environ.get("G4_OPENAPI_MAX_EXAMPLES", "25"))
+PHASES = os.environ.get("G4_OPENAPI_PHASES", "examples,coverage,fuzzing")
 FUZZ_TIMEOUT = 480            # seconds: a hung run fails instead of blocking ctest
 CHECKS = ",".join([
     "not_a_server_error",           # no 5xx, no dropped connection
@@ -267,7 +270,7 @@ def fuzz(doc, url, exclude_messages):
         cmd = [st, "run", path, "--url", url,
                "--header", "Authorization: Bearer " + API_KEY,
                "--checks", CHECKS,
-               "--phases", "examples,coverage,fuzzing",
+               "--phases", PHASES,
                "--max-examples", str(MAX_EXAMPLES),
                "--generation-deterministic",
                "--workers", "1",
