@@ -201,13 +201,7 @@ void HttpServer::Impl::messages(const httplib::Request& hreq, httplib::Response&
         sink.done();
         return true;
       }),
-      [this, gen, t0](bool success) {
-        // A client that went away: the engine drops the request within a step. One that closes
-        // as soon as it has read the last event (before the stream's terminating chunk) got it all.
-        const bool whole = success || gen->delivered();
-        if (!whole) gen->cancel();
-        record("messages", whole ? 200 : 499, gen.get(), t0);
-      });
+      stream_done("messages", gen, t0));
 }
 
 }  // namespace g4::serve

@@ -73,6 +73,15 @@ void HttpServer::Impl::record(const char* endpoint, int status, const Generation
                status == 499 ? " (client went away)" : "");
 }
 
+std::function<void(bool)> HttpServer::Impl::stream_done(const char* endpoint, std::shared_ptr<Generation> gen,
+                                                        Clock::time_point t0) {
+  return [this, endpoint, gen, t0](bool success) {
+    const bool whole = success || gen->delivered();
+    if (!whole) gen->cancel();
+    record(endpoint, whole ? 200 : 499, gen.get(), t0);
+  };
+}
+
 bool HttpServer::Impl::wait_whole(Generation& gen, const httplib::Request& req) {
   // Every quarter second, tokens coming or not, ask whether the client is still there.
   constexpr auto kEvery = std::chrono::milliseconds(250);

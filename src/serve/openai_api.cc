@@ -39,6 +39,16 @@ ordered_json legacy_logprobs(const ordered_json& entries) {
 
 std::string sse(const ordered_json& j) { return "data: " + j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n\n"; }
 
+// The end of an OpenAI stream: the usage chunk (when asked for) and [DONE].
+std::string stream_tail(const Generation& g, bool include_usage, const std::string& id, const char* object,
+                        int64_t created, const std::string& model) {
+  std::string tail;
+  if (include_usage)
+    tail = sse({{"id", id}, {"object", object}, {"created", created}, {"model", model},
+                {"choices", ordered_json::array()}, {"usage", usage_json(g)}});
+  return tail + "data: [DONE]\n\n";
+}
+
 }  // namespace
 
 // ---- chat completions ----
@@ -153,22 +163,11 @@ void HttpServer::Impl::chat(const httplib::Request& hreq, httplib::Response& res
           if (!ok) gen->cancel();
           return ok;
         }
-        std::string tail;
-        if (include_usage)
-          tail += sse({{"id", id}, {"object", "chat.completion.chunk"}, {"created", created_at}, {"model", model},
-                       {"choices", ordered_json::array()}, {"usage", usage_json(*gen)}});
-        tail += "data: [DONE]\n\n";
-        const bool ok = write(tail);
+        const bool ok = write(stream_tail(*gen, include_usage, id, "chat.completion.chunk", created_at, model));
         sink.done();
         return ok;
       }),
-      [this, gen, t0](bool success) {
-        // A client that went away: the engine drops the request within a step. One that closes
-        // as soon as it has read the last event (before the stream's terminating chunk) got it all.
-        const bool whole = success || gen->delivered();
-        if (!whole) gen->cancel();
-        record("chat", whole ? 200 : 499, gen.get(), t0);
-      });
+      stream_done("chat", gen, t0));
 }
 
 // ---- text completions ----
@@ -273,22 +272,11 @@ void HttpServer::Impl::completions(const httplib::Request& hreq, httplib::Respon
           if (!ok) gen->cancel();
           return ok;
         }
-        std::string tail;
-        if (include_usage)
-          tail += sse({{"id", id}, {"object", "text_completion"}, {"created", created_at}, {"model", model},
-                       {"choices", ordered_json::array()}, {"usage", usage_json(*gen)}});
-        tail += "data: [DONE]\n\n";
-        const bool ok = write(tail);
+        const bool ok = write(stream_tail(*gen, include_usage, id, "text_completion", created_at, model));
         sink.done();
         return ok;
       }),
-      [this, gen, t0](bool success) {
-        // A client that went away: the engine drops the request within a step. One that closes
-        // as soon as it has read the last event (before the stream's terminating chunk) got it all.
-        const bool whole = success || gen->delivered();
-        if (!whole) gen->cancel();
-        record("completions", whole ? 200 : 499, gen.get(), t0);
-      });
+      stream_done("completions", gen, t0));
 }
 
 }  // namespace g4::serve

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,6 +64,10 @@ struct HttpServer::Impl {
   // A reply sent whole: pulls every update of `gen` (feeding the assemblers); false when the
   // client went away meanwhile (the generation is cancelled).
   bool wait_whole(Generation& gen, const httplib::Request& req);
+  // A stream's resource releaser: a client that went away has its generation dropped (the engine
+  // frees the slot within a step); one that closed as soon as it had read the last event, before
+  // the stream's terminating chunk, got it all. Records the request either way.
+  std::function<void(bool)> stream_done(const char* endpoint, std::shared_ptr<Generation> gen, Clock::time_point t0);
 
   // OpenAI (openai_api.cc)
   void chat(const httplib::Request& req, httplib::Response& res);
