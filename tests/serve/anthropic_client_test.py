@@ -12,10 +12,10 @@ import json
 import os
 import sys
 import time
-import traceback
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, expect, summary  # noqa: E402
 from g4server import G4Server  # noqa: E402
 
 import anthropic  # noqa: E402
@@ -39,34 +39,6 @@ CITY_TOOL = {
     "description": "The current weather in a city.",
     "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
 }
-
-failures = []
-passed = 0
-
-
-def check(name):
-    """Runs the decorated function at once as one check and reports it."""
-    def run(fn):
-        global passed
-        t0 = time.time()
-        try:
-            fn()
-        except Exception as e:  # noqa: BLE001 - a failing check must not stop the others
-            failures.append(name)
-            print(f"FAIL {name} ({time.time() - t0:.1f}s): {type(e).__name__}: {e}")
-            traceback.print_exc(limit=4, file=sys.stdout)
-        else:
-            passed += 1
-            print(f"ok   {name} ({time.time() - t0:.1f}s)")
-        sys.stdout.flush()
-        return fn
-    return run
-
-
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
 
 def expect_raises(cls, fn, status=None):
     """fn() must raise the anthropic exception class `cls`, with Anthropic's error body."""
@@ -441,11 +413,7 @@ def main():
             expect(n > 0, f"count_tokens {n}")
             good.close()
 
-    total = passed + len(failures)
-    print(f"\n{passed}/{total} checks passed in {time.time() - t_start:.1f}s")
-    if failures:
-        print("failed: " + "; ".join(failures))
-    return 1 if failures else 0
+    return summary(t_start)
 
 
 if __name__ == "__main__":

@@ -18,11 +18,11 @@ import re
 import subprocess
 import sys
 import time
-import traceback
 import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, expect, summary  # noqa: E402
 from g4server import G4Server  # noqa: E402
 
 SLOTS = 8
@@ -43,34 +43,6 @@ RSS_GROWTH_LIMIT_KIB = 1536
 
 WORDS = ("lighthouse harbour keeper storm lantern rock wave gull tide ship sailor night fog bell "
          "rope coast cliff light signal beacon anchor current reef island").split()
-
-failures = []
-passed = 0
-
-
-def check(name):
-    """Runs the decorated function at once as one check and reports it."""
-    def run(fn):
-        global passed
-        t0 = time.time()
-        try:
-            fn()
-        except Exception as e:  # noqa: BLE001 - a failing check must not stop the others
-            failures.append(name)
-            print(f"FAIL {name} ({time.time() - t0:.1f}s): {type(e).__name__}: {e}")
-            traceback.print_exc(limit=4, file=sys.stdout)
-        else:
-            passed += 1
-            print(f"ok   {name} ({time.time() - t0:.1f}s)")
-        sys.stdout.flush()
-        return fn
-    return run
-
-
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
 
 def make_requests():
     """The 32 requests of a round: prompts of 1 to ~300 words, max_tokens 1 to 200; greedy, seeded
@@ -402,11 +374,7 @@ def main():
         def _():
             expect(stop_code == 0, f"exit code {stop_code}")
 
-    total = passed + len(failures)
-    print(f"\n{passed}/{total} checks passed in {time.time() - t_start:.1f}s")
-    if failures:
-        print("failed: " + "; ".join(failures))
-    return 1 if failures else 0
+    return summary(t_start)
 
 
 if __name__ == "__main__":

@@ -13,11 +13,11 @@ import json
 import os
 import sys
 import time
-import traceback
 import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, expect, summary  # noqa: E402
 from g4server import G4Server  # noqa: E402
 
 import openai  # noqa: E402
@@ -51,34 +51,6 @@ CITY_TOOL = {
         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
     },
 }
-
-failures = []
-passed = 0
-
-
-def check(name):
-    """Runs the decorated function at once as one check and reports it."""
-    def run(fn):
-        global passed
-        t0 = time.time()
-        try:
-            fn()
-        except Exception as e:  # noqa: BLE001 - a failing check must not stop the others
-            failures.append(name)
-            print(f"FAIL {name} ({time.time() - t0:.1f}s): {type(e).__name__}: {e}")
-            traceback.print_exc(limit=4, file=sys.stdout)
-        else:
-            passed += 1
-            print(f"ok   {name} ({time.time() - t0:.1f}s)")
-        sys.stdout.flush()
-        return fn
-    return run
-
-
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
 
 def expect_raises(cls, fn, status=None, code=None, param=None):
     """fn() must raise the openai exception class `cls` (with that status, error code and param)."""
@@ -589,11 +561,7 @@ def main():
             # An idle keep-alive connection holds it for up to 5 s (cpp-httplib's keep-alive wait).
             expect(code == 0 and took < 8, f"exit code {code} after {took:.1f}s")
 
-    total = passed + len(failures)
-    print(f"\n{passed}/{total} checks passed in {time.time() - t_start:.1f}s")
-    if failures:
-        print("failed: " + "; ".join(failures))
-    return 1 if failures else 0
+    return summary(t_start)
 
 
 if __name__ == "__main__":
